@@ -1,0 +1,2 @@
+//! sync-cli
+fn main() {}

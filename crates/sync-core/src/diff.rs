@@ -1,0 +1,275 @@
+//! The diff of two contract sets, keyed on `codeContrat` (DESIGN 3.3).
+//!
+//! The previous set is indexed once; the current set is classified in parallel; the result is
+//! assembled in payload order, so it does not depend on the number of threads.
+
+use foldhash::{HashMap, HashMapExt};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::contract::Contract;
+use crate::field::{Field, FIELD_COUNT};
+
+/// A set of fields, one bit per field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FieldSet(u32);
+
+const _: () = assert!(FIELD_COUNT <= 32, "FieldSet holds one bit per field");
+
+impl FieldSet {
+    /// Adds a field.
+    pub fn insert(&mut self, field: Field) {
+        self.0 |= 1 << field.index();
+    }
+
+    /// Whether the set holds the field.
+    pub fn contains(self, field: Field) -> bool {
+        self.0 & (1 << field.index()) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Number of fields in the set.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The fields, in wire order.
+    pub fn iter(self) -> impl Iterator<Item = Field> {
+        Field::ALL.into_iter().filter(move |f| self.contains(*f))
+    }
+}
+
+/// A contract present in both sets with different canonical values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Update {
+    /// Index in the previous set.
+    pub previous: usize,
+    /// Index in the current set.
+    pub current: usize,
+    /// The fields whose canonical values differ.
+    pub fields: FieldSet,
+}
+
+/// One changed field of an updated contract, with the values as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Change<'c> {
+    /// The field's wire name.
+    #[serde(serialize_with = "serialize_field")]
+    pub field: Field,
+    /// The previous value (`None`: absent).
+    pub old: Option<&'c str>,
+    /// The new value (`None`: absent).
+    pub new: Option<&'c str>,
+}
+
+fn serialize_field<S: serde::Serializer>(field: &Field, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(field.name())
+}
+
+/// The four counts of a diff.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Contracts in both sets, canonically equal.
+    pub same: usize,
+    /// Contracts only in the current set.
+    pub added: usize,
+    /// Contracts in both sets with changes.
+    pub updated: usize,
+    /// Contracts only in the previous set.
+    pub removed: usize,
+}
+
+/// The diff of a previous and a current set of contracts.
+///
+/// `same`, `added` and `updated` are in the current set's order, `removed` in the previous
+/// set's order. Indices point into the two slices the diff was computed from.
+#[derive(Debug, Clone)]
+pub struct Diff<'c, 'a> {
+    /// The previous set.
+    pub previous: &'c [Contract<'a>],
+    /// The current set.
+    pub current: &'c [Contract<'a>],
+    /// Indices in `current` of contracts unchanged since `previous`.
+    pub same: Vec<usize>,
+    /// Indices in `current` of contracts not in `previous`.
+    pub added: Vec<usize>,
+    /// Contracts in both sets that changed.
+    pub updated: Vec<Update>,
+    /// Indices in `previous` of contracts not in `current`.
+    pub removed: Vec<usize>,
+}
+
+/// How one contract of the current set compares with the previous set.
+#[derive(Clone, Copy)]
+enum Class {
+    Added,
+    Same(u32),
+    Updated(u32, FieldSet),
+}
+
+/// Diffs two sets in parallel (on the current rayon pool).
+///
+/// Keys are expected to be unique in each set, as validation guarantees (`duplicate_contract`).
+/// With duplicates the result is still deterministic and nothing panics: the first contract of
+/// the previous set with a key is the one compared.
+pub fn diff<'c, 'a>(previous: &'c [Contract<'a>], current: &'c [Contract<'a>]) -> Diff<'c, 'a> {
+    let index = index_keys(previous);
+    let classes: Vec<Class> = current
+        .par_iter()
+        .with_min_len(1024)
+        .map(|contract| classify(&index, previous, contract))
+        .collect();
+    assemble(previous, current, &classes)
+}
+
+/// The same diff on the calling thread only; the parallel one returns exactly this.
+pub fn diff_sequential<'c, 'a>(
+    previous: &'c [Contract<'a>],
+    current: &'c [Contract<'a>],
+) -> Diff<'c, 'a> {
+    let index = index_keys(previous);
+    let classes: Vec<Class> = current
+        .iter()
+        .map(|contract| classify(&index, previous, contract))
+        .collect();
+    assemble(previous, current, &classes)
+}
+
+fn index_keys<'c>(previous: &'c [Contract<'_>]) -> HashMap<&'c str, u32> {
+    let mut index = HashMap::with_capacity(previous.len());
+    for (i, contract) in previous.iter().enumerate() {
+        index.entry(contract.key()).or_insert(i as u32);
+    }
+    index
+}
+
+#[inline]
+fn classify(index: &HashMap<&str, u32>, previous: &[Contract<'_>], contract: &Contract<'_>) -> Class {
+    match index.get(contract.key()) {
+        None => Class::Added,
+        Some(&p) => {
+            let mut fields = FieldSet::default();
+            for field in contract.changed_fields(&previous[p as usize]) {
+                fields.insert(field);
+            }
+            if fields.is_empty() {
+                Class::Same(p)
+            } else {
+                Class::Updated(p, fields)
+            }
+        }
+    }
+}
+
+fn assemble<'c, 'a>(
+    previous: &'c [Contract<'a>],
+    current: &'c [Contract<'a>],
+    classes: &[Class],
+) -> Diff<'c, 'a> {
+    let mut matched = vec![false; previous.len()];
+    let mut diff = Diff {
+        previous,
+        current,
+        same: Vec::new(),
+        added: Vec::new(),
+        updated: Vec::new(),
+        removed: Vec::new(),
+    };
+    for (i, class) in classes.iter().enumerate() {
+        match *class {
+            Class::Added => diff.added.push(i),
+            Class::Same(p) => {
+                matched[p as usize] = true;
+                diff.same.push(i);
+            }
+            Class::Updated(p, fields) => {
+                matched[p as usize] = true;
+                diff.updated.push(Update {
+                    previous: p as usize,
+                    current: i,
+                    fields,
+                });
+            }
+        }
+    }
+    diff.removed = (0..previous.len()).filter(|&p| !matched[p]).collect();
+    diff
+}
+
+impl<'c, 'a> Diff<'c, 'a> {
+    /// The four counts.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            same: self.same.len(),
+            added: self.added.len(),
+            updated: self.updated.len(),
+            removed: self.removed.len(),
+        }
+    }
+
+    /// Whether the two sets are canonically equal.
+    pub fn is_unchanged(&self) -> bool {
+        self.added.is_empty() && self.updated.is_empty() && self.removed.is_empty()
+    }
+
+    /// The unchanged contracts (current versions), in current order.
+    pub fn same_contracts(&self) -> impl Iterator<Item = &'c Contract<'a>> + '_ {
+        self.same.iter().map(|&i| &self.current[i])
+    }
+
+    /// The added contracts, in current order.
+    pub fn added_contracts(&self) -> impl Iterator<Item = &'c Contract<'a>> + '_ {
+        self.added.iter().map(|&i| &self.current[i])
+    }
+
+    /// The new versions of updated contracts, in current order.
+    pub fn updated_contracts(&self) -> impl Iterator<Item = &'c Contract<'a>> + '_ {
+        self.updated.iter().map(|u| &self.current[u.current])
+    }
+
+    /// The removed contracts (previous versions), in previous order.
+    pub fn removed_contracts(&self) -> impl Iterator<Item = &'c Contract<'a>> + '_ {
+        self.removed.iter().map(|&i| &self.previous[i])
+    }
+
+    /// The changed fields of one update, with old and new values as sent.
+    pub fn changes(&self, update: &Update) -> Vec<Change<'c>> {
+        let (old, new) = (&self.previous[update.previous], &self.current[update.current]);
+        update
+            .fields
+            .iter()
+            .map(|field| Change {
+                field,
+                old: old.get(field),
+                new: new.get(field),
+            })
+            .collect()
+    }
+
+    /// Applies the diff to the previous set, field by field: removed contracts go, updated
+    /// ones take their changed values, added ones are appended. The result is canonically
+    /// equal, key by key, to the current set (the property tests check it).
+    pub fn apply(&self) -> Vec<Contract<'a>> {
+        let mut result: Vec<Option<Contract<'a>>> = self.previous.iter().cloned().map(Some).collect();
+        for &removed in &self.removed {
+            result[removed] = None;
+        }
+        for update in &self.updated {
+            if let Some(contract) = result[update.previous].as_mut() {
+                for field in update.fields.iter() {
+                    let value = self.current[update.current].get(field);
+                    contract.set(field, value.map(|v| v.to_owned().into()));
+                }
+            }
+        }
+        result
+            .into_iter()
+            .flatten()
+            .chain(self.added_contracts().cloned())
+            .collect()
+    }
+}

@@ -1,0 +1,386 @@
+//! Parsing a payload of document 000: a bare JSON array of contracts, or `{"contrats": [...]}`.
+//!
+//! Strings are borrowed from the input where JSON escapes allow it. Problems of shape that do
+//! not stop the parse (a field that is not a string, an unknown field, `codeContrat` and
+//! `ccodeContrat` disagreeing) are collected in the [`Payload`]; only input that is not JSON,
+//! or not an array of objects, fails with a [`ParseError`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use foldhash::HashSet;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::contract::Contract;
+use crate::field::Field;
+use crate::problem::{Code, Problem};
+
+/// The key's spelling in document 000's table, accepted as input.
+const KEY_ALIAS: &str = "ccodeContrat";
+/// The key of the newer object form of the payload.
+const WRAPPER_KEY: &str = "contrats";
+
+/// A payload that is not JSON, or not an array of contract objects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid JSON at line {line}, column {column}: {message}")]
+pub struct ParseError {
+    /// 1-based line of the problem.
+    pub line: usize,
+    /// 1-based column of the problem (0 when the input is empty).
+    pub column: usize,
+    /// What was wrong, without the position.
+    pub message: String,
+}
+
+impl ParseError {
+    fn from_json(err: serde_json::Error) -> Self {
+        let (line, column) = (err.line(), err.column());
+        let full = err.to_string();
+        let suffix = format!(" at line {line} column {column}");
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
+        ParseError {
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// The same error as an `invalid_json` problem of the whole file.
+    pub fn to_problem(&self) -> Problem {
+        Problem {
+            index: None,
+            contract_code: None,
+            field: None,
+            code: Code::InvalidJson,
+            message: self.to_string(),
+        }
+    }
+}
+
+/// A parsed payload: the contracts in payload order, and the shape problems met on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Payload<'a> {
+    /// The contracts, in payload order: `contracts[i]` is item `i` of the payload.
+    pub contracts: Vec<Contract<'a>>,
+    /// Shape problems (`invalid_type`, `unknown_field`, `key_conflict`), in payload order.
+    pub problems: Vec<Problem>,
+    /// `(index, field)` of every value that was not a string, so that validation does not
+    /// also report it missing.
+    pub(crate) type_errors: HashSet<(usize, Field)>,
+}
+
+impl<'a> Payload<'a> {
+    /// A payload made of contracts that were not parsed (built in code or loaded from a store).
+    pub fn from_contracts(contracts: Vec<Contract<'a>>) -> Self {
+        Payload {
+            contracts,
+            ..Payload::default()
+        }
+    }
+
+    /// Whether item `index` carried `field` with a value that was not a string.
+    pub(crate) fn has_type_error(&self, index: usize, field: Field) -> bool {
+        !self.type_errors.is_empty() && self.type_errors.contains(&(index, field))
+    }
+
+    /// A copy that owns its strings.
+    pub fn into_owned(self) -> Payload<'static> {
+        Payload {
+            contracts: self
+                .contracts
+                .into_iter()
+                .map(Contract::into_owned)
+                .collect(),
+            problems: self.problems,
+            type_errors: self.type_errors,
+        }
+    }
+}
+
+/// Parses a payload from bytes (strict JSON, UTF-8).
+///
+/// ```
+/// let payload = sync_core::parse(br#"{"contrats": [{"codeContrat": "C1"}]}"#).unwrap();
+/// assert_eq!(payload.contracts[0].key(), "C1");
+/// let err = sync_core::parse(b"[{\"codeContrat\": }]").unwrap_err();
+/// assert_eq!((err.line, err.column), (1, 18)); // the `}` where a value was expected
+/// ```
+pub fn parse(input: &[u8]) -> Result<Payload<'_>, ParseError> {
+    let mut de = serde_json::Deserializer::from_slice(input);
+    let mut payload = Payload::default();
+    PayloadSeed(&mut payload)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(ParseError::from_json)?;
+    Ok(payload)
+}
+
+struct PayloadSeed<'p, 'a>(&'p mut Payload<'a>);
+
+impl<'de> DeserializeSeed<'de> for PayloadSeed<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PayloadSeed<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of contracts or an object {\"contrats\": [...]}")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        ContractsSeed(self.0).visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(key) = map.next_key_seed(StrSeed)? {
+            if key == WRAPPER_KEY && !seen {
+                seen = true;
+                map.next_value_seed(ContractsSeed(&mut *self.0))?;
+            } else if key == WRAPPER_KEY {
+                return Err(de::Error::custom("duplicate key \"contrats\""));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                self.0.problems.push(Problem {
+                    index: None,
+                    contract_code: None,
+                    field: Some(key.into_owned()),
+                    code: Code::UnknownField,
+                    message: "unknown top-level key, ignored (expected only \"contrats\")".into(),
+                });
+            }
+        }
+        if !seen {
+            return Err(de::Error::custom(
+                "expected an array of contracts or an object with a \"contrats\" array",
+            ));
+        }
+        Ok(())
+    }
+}
+
+struct ContractsSeed<'p, 'a>(&'p mut Payload<'a>);
+
+impl<'de> DeserializeSeed<'de> for ContractsSeed<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ContractsSeed<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of contract objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if let Some(hint) = seq.size_hint() {
+            self.0.contracts.reserve(hint);
+        }
+        loop {
+            let index = self.0.contracts.len();
+            let seed = ContractSeed {
+                payload: &mut *self.0,
+                index,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(contract) => self.0.contracts.push(contract),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+struct ContractSeed<'p, 'a> {
+    payload: &'p mut Payload<'a>,
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ContractSeed<'_, 'de> {
+    type Value = Contract<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Contract<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ContractSeed<'_, 'de> {
+    type Value = Contract<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a contract object (item {})", self.index)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Contract<'de>, A::Error> {
+        let index = self.index;
+        let mut contract = Contract::new();
+        let mut alias: Option<Cow<'de, str>> = None;
+        // (field, code, message), turned into problems once the key is known.
+        let mut pending: Vec<(String, Code, String)> = Vec::new();
+        while let Some(key) = map.next_key_seed(StrSeed)? {
+            let field = match Field::from_name(&key) {
+                Some(field) => Some(field),
+                None if key == KEY_ALIAS => None,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                    let message = "field not listed by the contract document; ignored".to_owned();
+                    pending.push((key.into_owned(), Code::UnknownField, message));
+                    continue;
+                }
+            };
+            let value = match map.next_value_seed(ValueSeed)? {
+                Value::Str(s) => Some(s),
+                Value::Null => None,
+                Value::Other(kind) => {
+                    let name = field.map_or(KEY_ALIAS, Field::name);
+                    let message = format!("expected a string, found {kind}");
+                    pending.push((name.to_owned(), Code::InvalidType, message));
+                    if let Some(field) = field {
+                        self.payload.type_errors.insert((index, field));
+                    }
+                    None
+                }
+            };
+            match field {
+                Some(field) => contract.set(field, value),
+                None => alias = value,
+            }
+        }
+        if let Some(alias) = alias {
+            match contract.get(Field::CodeContrat) {
+                None => contract.set(Field::CodeContrat, Some(alias)),
+                Some(code) if code.trim() == alias.trim() => {}
+                Some(code) => {
+                    let message = format!(
+                        "codeContrat \"{code}\" and ccodeContrat \"{alias}\" differ; send only one of them"
+                    );
+                    pending.push((KEY_ALIAS.to_owned(), Code::KeyConflict, message));
+                }
+            }
+        }
+        if !pending.is_empty() {
+            let key = contract.key();
+            let contract_code = (!key.is_empty()).then(|| key.to_owned());
+            self.payload
+                .problems
+                .extend(pending.into_iter().map(|(field, code, message)| Problem {
+                    index: Some(index),
+                    contract_code: contract_code.clone(),
+                    field: Some(field),
+                    code,
+                    message,
+                }));
+        }
+        Ok(contract)
+    }
+}
+
+/// A string, borrowed from the input when it has no escapes.
+struct StrSeed;
+
+impl<'de> DeserializeSeed<'de> for StrSeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrSeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// A field value: a string, null, or something else (reported as `invalid_type`).
+enum Value<'a> {
+    Str(Cow<'a, str>),
+    Null,
+    Other(&'static str),
+}
+
+struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Value::Other("a boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Value::Other("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Value::Other("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Value::Other("a number"))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Other("an array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Value::Other("an object"))
+    }
+}

@@ -1,0 +1,419 @@
+//! Validation of a payload: every problem at once, in payload order (DESIGN 3.2).
+//!
+//! Checks on one contract (required fields, dates, emails, brand) run in parallel; checks
+//! across contracts (duplicates, user codes and emails, reference names, group placement) run
+//! in one pass that remembers the first owner of each code.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use rayon::prelude::*;
+
+use crate::contract::{normalize_email, Contract};
+use crate::field::{Field, Role, GROUP_PLACEMENT, REFERENCES};
+use crate::parse::Payload;
+use crate::problem::{Code, Problem, Report};
+
+/// A user account already known to the host (a server's stored contracts, archived ones
+/// included). Validation refuses a payload that binds its code or email differently.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KnownAccount {
+    /// The user code.
+    pub code: String,
+    /// The role the code holds.
+    pub role: Role,
+    /// The account's email.
+    pub email: String,
+}
+
+/// Validates a payload on its own.
+pub fn validate(payload: &Payload<'_>) -> Report {
+    validate_with(payload, &[])
+}
+
+/// Validates a payload, and checks its user codes and emails against accounts the host
+/// already holds: a code stored in another role is a `code_role_conflict`, an email stored
+/// for another code an `email_conflict`, each naming the stored owner.
+pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
+    let contracts = &payload.contracts;
+    let mut problems: Vec<Problem> = payload.problems.clone();
+    problems.par_extend(
+        contracts
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(index, contract)| contract_problems(payload, index, contract)),
+    );
+    CrossCheck::new(contracts).run(&mut problems);
+    if !known.is_empty() {
+        check_known(contracts, known, &mut problems);
+    }
+    let mut report = Report { problems };
+    report.sort();
+    report
+}
+
+/// Builds a problem about contract `index`.
+fn problem(
+    index: usize,
+    contract: &Contract<'_>,
+    field: Field,
+    code: Code,
+    message: String,
+) -> Problem {
+    let key = contract.key();
+    Problem {
+        index: Some(index),
+        contract_code: (!key.is_empty()).then(|| key.to_owned()),
+        field: Some(field.name().to_owned()),
+        code,
+        message,
+    }
+}
+
+/// The checks that look at one contract alone.
+fn contract_problems(payload: &Payload<'_>, index: usize, contract: &Contract<'_>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for field in Field::ALL {
+        let value = contract.trimmed(field);
+        if value.is_empty() {
+            if field.is_required() && !payload.has_type_error(index, field) {
+                let message = format!("required field {field} is absent, null or blank");
+                out.push(problem(index, contract, field, Code::MissingField, message));
+            }
+            continue;
+        }
+        if field.is_date() && parse_date(value).is_none() {
+            let message = format!("\"{value}\" is not a real date in the DD/MM/YYYY format");
+            out.push(problem(index, contract, field, Code::InvalidDate, message));
+        }
+        if field.is_email() && !is_plausible_email(value) {
+            let message = format!("\"{value}\" is not a plausible email address");
+            out.push(problem(index, contract, field, Code::InvalidEmail, message));
+        }
+    }
+    let start = parse_date(contract.trimmed(Field::DateDebut));
+    let end = parse_date(contract.trimmed(Field::DateFin));
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            let message = format!(
+                "dateDebut {} is after dateFin {}",
+                contract.trimmed(Field::DateDebut),
+                contract.trimmed(Field::DateFin)
+            );
+            out.push(problem(index, contract, Field::DateDebut, Code::DateOrder, message));
+        }
+    }
+    let brand_code = contract.trimmed(Field::CodeMarque);
+    let brand_name = contract.trimmed(Field::NomMarque);
+    if brand_code.is_empty() != brand_name.is_empty() {
+        let (field, message) = if brand_name.is_empty() {
+            (Field::NomMarque, "codeMarque is set but nomMarque is not; send both or neither")
+        } else {
+            (Field::CodeMarque, "nomMarque is set but codeMarque is not; send both or neither")
+        };
+        out.push(problem(index, contract, field, Code::BrandIncomplete, message.to_owned()));
+    }
+    out
+}
+
+/// Parses a real `DD/MM/YYYY` date (two-digit day and month, four-digit year).
+pub fn parse_date(value: &str) -> Option<NaiveDate> {
+    let b = value.as_bytes();
+    if b.len() != 10 || b[2] != b'/' || b[5] != b'/' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (day, month, year) = (num(0..2)?, num(3..5)?, num(6..10)?);
+    if year == 0 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// Whether a trimmed string looks like an email address: one `@`, a non-empty local part, a
+/// dotted domain, no spaces or characters that cannot appear unquoted.
+pub fn is_plausible_email(value: &str) -> bool {
+    if value.len() > 254 {
+        return false;
+    }
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    let forbidden = |c: char| c.is_whitespace() || c.is_control() || "@,;:<>()[]\\\"".contains(c);
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.chars().any(forbidden)
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && domain.contains('.')
+        && !domain.chars().any(forbidden)
+        && domain.split('.').all(|label| {
+            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
+        })
+}
+
+/// What the cross-contract pass remembers of a user code.
+struct User<'c> {
+    role: Role,
+    email: Cow<'c, str>,
+    first: &'c str,
+    last: &'c str,
+    index: usize,
+}
+
+/// The cross-contract checks, in one pass over the contracts.
+struct CrossCheck<'c> {
+    contracts: &'c [Contract<'c>],
+    keys: HashMap<&'c str, usize>,
+    users: HashMap<&'c str, User<'c>>,
+    emails: HashMap<Cow<'c, str>, (&'c str, usize)>,
+    references: [HashMap<&'c str, (&'c str, usize)>; REFERENCES.len()],
+    groups: HashMap<&'c str, ([&'c str; 4], usize)>,
+    /// Conflicts already reported, so that a tutor repeated on 25 contracts is reported once
+    /// per distinct conflict, at its first occurrence.
+    reported: HashSet<(Code, &'c str, Cow<'c, str>)>,
+}
+
+impl<'c> CrossCheck<'c> {
+    fn new(contracts: &'c [Contract<'c>]) -> Self {
+        let n = contracts.len();
+        CrossCheck {
+            contracts,
+            keys: HashMap::with_capacity(n),
+            users: HashMap::with_capacity(n + n / 4),
+            emails: HashMap::with_capacity(n + n / 4),
+            references: Default::default(),
+            groups: HashMap::new(),
+            reported: HashSet::new(),
+        }
+    }
+
+    /// A short description of contract `index` for messages: `#3 (C0003)`.
+    fn describe(&self, index: usize) -> String {
+        match self.contracts[index].key() {
+            "" => format!("#{index}"),
+            key => format!("#{index} ({key})"),
+        }
+    }
+
+    /// Records `(code, subject, detail)` and says whether it was new.
+    fn first_report(&mut self, code: Code, subject: &'c str, detail: Cow<'c, str>) -> bool {
+        self.reported.insert((code, subject, detail))
+    }
+
+    fn run(mut self, out: &mut Vec<Problem>) {
+        let contracts = self.contracts;
+        for (index, contract) in contracts.iter().enumerate() {
+            self.check_key(index, contract, out);
+            for role in Role::ALL {
+                self.check_user(index, contract, role, out);
+            }
+            self.check_references(index, contract, out);
+            self.check_group(index, contract, out);
+        }
+    }
+
+    fn check_key(&mut self, index: usize, contract: &'c Contract<'c>, out: &mut Vec<Problem>) {
+        let key = contract.key();
+        if key.is_empty() {
+            return;
+        }
+        if let Some(&first) = self.keys.get(key) {
+            let message = format!("codeContrat {key} is already used by contract {}", self.describe(first));
+            out.push(problem(index, contract, Field::CodeContrat, Code::DuplicateContract, message));
+        } else {
+            self.keys.insert(key, index);
+        }
+    }
+
+    fn check_user(
+        &mut self,
+        index: usize,
+        contract: &'c Contract<'c>,
+        role: Role,
+        out: &mut Vec<Problem>,
+    ) {
+        let [code_field, first_field, last_field, email_field] = role.fields();
+        let code = contract.trimmed(code_field);
+        if code.is_empty() {
+            return;
+        }
+        let raw_email = contract.trimmed(email_field);
+        let email = normalize_email(raw_email);
+        let first = contract.trimmed(first_field);
+        let last = contract.trimmed(last_field);
+
+        match self.users.get(code) {
+            None => {
+                self.users.insert(
+                    code,
+                    User {
+                        role,
+                        email: email.clone(),
+                        first,
+                        last,
+                        index,
+                    },
+                );
+            }
+            Some(user) if user.role != role => {
+                let (other_role, other) = (user.role, user.index);
+                if self.first_report(Code::CodeRoleConflict, code, Cow::Borrowed(role.name())) {
+                    let message = format!(
+                        "user code {code} is used here as {role} but as {other_role} in contract {}",
+                        self.describe(other)
+                    );
+                    out.push(problem(index, contract, code_field, Code::CodeRoleConflict, message));
+                }
+            }
+            Some(user) => {
+                let other = user.index;
+                let email_differs = !email.is_empty() && !user.email.is_empty() && user.email != email;
+                let first_differs = !first.is_empty() && !user.first.is_empty() && user.first != first;
+                let last_differs = !last.is_empty() && !user.last.is_empty() && user.last != last;
+                let (known_email, known_first, known_last) = (user.email.clone(), user.first, user.last);
+                if email_differs && self.first_report(Code::UserConflict, code, email.clone()) {
+                    let message = format!(
+                        "user code {code} has email {raw_email} here but {known_email} in contract {}",
+                        self.describe(other)
+                    );
+                    out.push(problem(index, contract, email_field, Code::UserConflict, message));
+                }
+                for (differs, field, value, known) in [
+                    (first_differs, first_field, first, known_first),
+                    (last_differs, last_field, last, known_last),
+                ] {
+                    if differs && self.first_report(Code::UserNameMismatch, code, Cow::Borrowed(value)) {
+                        let message = format!(
+                            "user code {code} is named \"{value}\" here but \"{known}\" in contract {}",
+                            self.describe(other)
+                        );
+                        out.push(problem(index, contract, field, Code::UserNameMismatch, message));
+                    }
+                }
+            }
+        }
+
+        if email.is_empty() {
+            return;
+        }
+        match self.emails.get(&email) {
+            None => {
+                self.emails.insert(email, (code, index));
+            }
+            Some(&(owner, other)) if owner != code => {
+                if self.first_report(Code::EmailConflict, code, email.clone()) {
+                    let message = format!(
+                        "email {raw_email} is carried by user code {code} here but by {owner} in contract {}",
+                        self.describe(other)
+                    );
+                    out.push(problem(index, contract, email_field, Code::EmailConflict, message));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn check_references(&mut self, index: usize, contract: &'c Contract<'c>, out: &mut Vec<Problem>) {
+        for (slot, (code_field, name_field)) in REFERENCES.into_iter().enumerate() {
+            let code = contract.trimmed(code_field);
+            let name = contract.trimmed(name_field);
+            if code.is_empty() || name.is_empty() {
+                continue;
+            }
+            match self.references[slot].get(code) {
+                None => {
+                    self.references[slot].insert(code, (name, index));
+                }
+                Some(&(known, other)) if known != name => {
+                    if self.first_report(Code::ReferenceConflict, code, Cow::Owned(format!("{slot}:{name}"))) {
+                        let message = format!(
+                            "{code_field} {code} is named \"{name}\" here but \"{known}\" in contract {}",
+                            self.describe(other)
+                        );
+                        out.push(problem(index, contract, name_field, Code::ReferenceConflict, message));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn check_group(&mut self, index: usize, contract: &'c Contract<'c>, out: &mut Vec<Problem>) {
+        let group = contract.trimmed(Field::CodeGroupe);
+        if group.is_empty() {
+            return;
+        }
+        let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
+        match self.groups.get(group) {
+            None => {
+                self.groups.insert(group, (placement, index));
+            }
+            Some(&(known, other)) if known != placement => {
+                let detail = Cow::Owned(placement.join("\u{1f}"));
+                if self.first_report(Code::GroupConflict, group, detail) {
+                    let describe = |p: [&str; 4]| {
+                        format!("site {}, period {}, formation {}, year {}", p[0], p[1], p[2], p[3])
+                    };
+                    let message = format!(
+                        "group {group} is placed in {} here but in {} in contract {}",
+                        describe(placement),
+                        describe(known),
+                        self.describe(other)
+                    );
+                    out.push(problem(index, contract, Field::CodeGroupe, Code::GroupConflict, message));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Checks the payload's users against accounts the host already holds.
+fn check_known(contracts: &[Contract<'_>], known: &[KnownAccount], out: &mut Vec<Problem>) {
+    let by_code: HashMap<&str, &KnownAccount> = known.iter().map(|a| (a.code.trim(), a)).collect();
+    let by_email: HashMap<Cow<'_, str>, &KnownAccount> = known
+        .iter()
+        .filter(|a| !a.email.trim().is_empty())
+        .map(|a| (normalize_email(&a.email), a))
+        .collect();
+    let mut reported: HashSet<(Code, String)> = HashSet::new();
+    for (index, contract) in contracts.iter().enumerate() {
+        for role in Role::ALL {
+            let [code_field, _, _, email_field] = role.fields();
+            let code = contract.trimmed(code_field);
+            if code.is_empty() {
+                continue;
+            }
+            if let Some(account) = by_code.get(code) {
+                if account.role != role && reported.insert((Code::CodeRoleConflict, code.to_owned())) {
+                    let message = format!(
+                        "user code {code} is used here as {role} but is already a stored {} account",
+                        account.role
+                    );
+                    out.push(problem(index, contract, code_field, Code::CodeRoleConflict, message));
+                }
+            }
+            let email = normalize_email(contract.trimmed(email_field));
+            if email.is_empty() {
+                continue;
+            }
+            if let Some(account) = by_email.get(&email) {
+                if account.code.trim() != code && reported.insert((Code::EmailConflict, email.clone().into_owned())) {
+                    let message = format!(
+                        "email {email} is carried by user code {code} here but already belongs to the stored account {} ({})",
+                        account.code.trim(),
+                        account.role
+                    );
+                    out.push(problem(index, contract, email_field, Code::EmailConflict, message));
+                }
+            }
+        }
+    }
+}
