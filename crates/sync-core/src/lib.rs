@@ -30,6 +30,7 @@ pub mod field;
 pub mod gen;
 pub mod parse;
 pub mod problem;
+mod scan;
 pub mod validate;
 
 pub use contract::Contract;

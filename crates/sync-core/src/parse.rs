@@ -18,7 +18,7 @@ use crate::problem::{Code, Problem};
 /// The key's spelling in document 000's table, accepted as input.
 const KEY_ALIAS: &str = "ccodeContrat";
 /// The key of the newer object form of the payload.
-const WRAPPER_KEY: &str = "contrats";
+pub(crate) const WRAPPER_KEY: &str = "contrats";
 
 /// A payload that is not JSON, or not an array of contract objects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,6 +106,14 @@ impl<'a> Payload<'a> {
 /// assert_eq!((err.line, err.column), (1, 18)); // the `}` where a value was expected
 /// ```
 pub fn parse(input: &[u8]) -> Result<Payload<'_>, ParseError> {
+    match crate::scan::scan(input) {
+        Ok(payload) => Ok(payload),
+        Err(crate::scan::GiveUp) => parse_general(input),
+    }
+}
+
+/// The general parser: any JSON, with serde_json's errors and positions.
+pub(crate) fn parse_general(input: &[u8]) -> Result<Payload<'_>, ParseError> {
     let mut de = serde_json::Deserializer::from_slice(input);
     let mut payload = Payload::default();
     PayloadSeed(&mut payload)
@@ -220,41 +228,83 @@ impl<'de> Visitor<'de> for ContractSeed<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Contract<'de>, A::Error> {
-        let index = self.index;
-        let mut contract = Contract::new();
-        let mut alias: Option<Cow<'de, str>> = None;
-        // (field, code, message), turned into problems once the key is known.
-        let mut pending: Vec<(String, Code, String)> = Vec::new();
+        let mut builder = ContractBuilder::new(self.index);
         while let Some(key) = map.next_key_seed(StrSeed)? {
-            let field = match Field::from_name(&key) {
-                Some(field) => Some(field),
-                None if key == KEY_ALIAS => None,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                    let message = "field not listed by the contract document; ignored".to_owned();
-                    pending.push((key.into_owned(), Code::UnknownField, message));
-                    continue;
-                }
-            };
+            let field = Field::from_name(&key);
+            if field.is_none() && key != KEY_ALIAS {
+                map.next_value::<IgnoredAny>()?;
+                builder.other(key, None);
+                continue;
+            }
             let value = match map.next_value_seed(ValueSeed)? {
                 Value::Str(s) => Some(s),
                 Value::Null => None,
                 Value::Other(kind) => {
-                    let name = field.map_or(KEY_ALIAS, Field::name);
-                    let message = format!("expected a string, found {kind}");
-                    pending.push((name.to_owned(), Code::InvalidType, message));
-                    if let Some(field) = field {
-                        self.payload.type_errors.insert((index, field));
-                    }
+                    builder.type_error(self.payload, field, kind);
                     None
                 }
             };
             match field {
-                Some(field) => contract.set(field, value),
-                None => alias = value,
+                Some(field) => builder.field(field, value),
+                None => builder.other(key, value),
             }
         }
-        if let Some(alias) = alias {
+        Ok(builder.finish(self.payload))
+    }
+}
+
+/// Builds one contract from its keys and values, collecting its shape problems; shared by the
+/// general parser and the fast scanner so that both report the same.
+pub(crate) struct ContractBuilder<'a> {
+    index: usize,
+    contract: Contract<'a>,
+    alias: Option<Cow<'a, str>>,
+    /// (field, code, message), turned into problems once the key is known.
+    pending: Vec<(String, Code, String)>,
+}
+
+impl<'a> ContractBuilder<'a> {
+    pub(crate) fn new(index: usize) -> Self {
+        ContractBuilder {
+            index,
+            contract: Contract::new(),
+            alias: None,
+            pending: Vec::new(),
+        }
+    }
+
+    /// A value of a known field (`None`: null).
+    #[inline]
+    pub(crate) fn field(&mut self, field: Field, value: Option<Cow<'a, str>>) {
+        self.contract.set(field, value);
+    }
+
+    /// A key that is not a field: the key's alias, or an unknown field (ignored, warned).
+    pub(crate) fn other(&mut self, key: Cow<'a, str>, value: Option<Cow<'a, str>>) {
+        if key == KEY_ALIAS {
+            self.alias = value;
+        } else {
+            let message = "field not listed by the contract document; ignored".to_owned();
+            self.pending
+                .push((key.into_owned(), Code::UnknownField, message));
+        }
+    }
+
+    /// A value of `field` (`None`: the key alias) that is not a string.
+    fn type_error(&mut self, payload: &mut Payload<'_>, field: Option<Field>, kind: &str) {
+        let name = field.map_or(KEY_ALIAS, Field::name);
+        let message = format!("expected a string, found {kind}");
+        self.pending
+            .push((name.to_owned(), Code::InvalidType, message));
+        if let Some(field) = field {
+            payload.type_errors.insert((self.index, field));
+        }
+    }
+
+    /// The contract, with its key alias resolved and its problems added to the payload.
+    pub(crate) fn finish(mut self, payload: &mut Payload<'_>) -> Contract<'a> {
+        let contract = &mut self.contract;
+        if let Some(alias) = self.alias {
             match contract.get(Field::CodeContrat) {
                 None => contract.set(Field::CodeContrat, Some(alias)),
                 Some(code) if code.trim() == alias.trim() => {}
@@ -262,24 +312,30 @@ impl<'de> Visitor<'de> for ContractSeed<'_, 'de> {
                     let message = format!(
                         "codeContrat \"{code}\" and ccodeContrat \"{alias}\" differ; send only one of them"
                     );
-                    pending.push((KEY_ALIAS.to_owned(), Code::KeyConflict, message));
+                    self.pending
+                        .push((KEY_ALIAS.to_owned(), Code::KeyConflict, message));
                 }
             }
         }
-        if !pending.is_empty() {
+        if !self.pending.is_empty() {
             let key = contract.key();
             let contract_code = (!key.is_empty()).then(|| key.to_owned());
-            self.payload
+            let index = self.index;
+            payload
                 .problems
-                .extend(pending.into_iter().map(|(field, code, message)| Problem {
-                    index: Some(index),
-                    contract_code: contract_code.clone(),
-                    field: Some(field),
-                    code,
-                    message,
-                }));
+                .extend(
+                    self.pending
+                        .into_iter()
+                        .map(|(field, code, message)| Problem {
+                            index: Some(index),
+                            contract_code: contract_code.clone(),
+                            field: Some(field),
+                            code,
+                            message,
+                        }),
+                );
         }
-        Ok(contract)
+        self.contract
     }
 }
 

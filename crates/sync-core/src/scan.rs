@@ -1,0 +1,370 @@
+//! The fast path of [`parse`](crate::parse): a scanner for the shape real exports have.
+//!
+//! An export is an array of flat objects whose values are strings (or `null`). This scanner
+//! reads exactly that shape, strictly, in one pass over the bytes, borrowing every string that
+//! has no escape. On anything else (a syntax error, a value that is not a string, a top-level
+//! key other than `contrats`) it gives up, and `parse` starts over with the general serde
+//! path, which reports the error or the problem with its position. Both paths return the same
+//! payload for every input the scanner accepts (a property test and a fuzz target check it).
+
+use std::borrow::Cow;
+
+use crate::contract::Contract;
+use crate::field::{Field, FIELD_COUNT};
+use crate::parse::{ContractBuilder, Payload, WRAPPER_KEY};
+
+/// The scanner met something it does not handle; the general parser takes over.
+#[derive(Debug)]
+pub(crate) struct GiveUp;
+
+type Scan<T> = Result<T, GiveUp>;
+
+/// Scans a payload, or gives up.
+pub(crate) fn scan(input: &[u8]) -> Scan<Payload<'_>> {
+    let text = std::str::from_utf8(input).map_err(|_| GiveUp)?;
+    let mut scanner = Scanner {
+        text,
+        bytes: input,
+        pos: 0,
+        next_field: [None; FIELD_COUNT + 1],
+    };
+    let mut payload = Payload::default();
+    scanner.skip_ws();
+    match scanner.peek()? {
+        b'[' => scanner.contracts(&mut payload)?,
+        b'{' => {
+            scanner.pos += 1;
+            scanner.skip_ws();
+            if scanner.string()? != WRAPPER_KEY {
+                return Err(GiveUp);
+            }
+            scanner.expect(b':')?;
+            scanner.skip_ws();
+            scanner.contracts(&mut payload)?;
+            scanner.expect(b'}')?;
+        }
+        _ => return Err(GiveUp),
+    }
+    scanner.skip_ws();
+    if scanner.pos != input.len() {
+        return Err(GiveUp);
+    }
+    Ok(payload)
+}
+
+/// Bytes that end the fast loop inside a string: the quote, the backslash, control characters.
+static STOPS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        table[c] = true;
+        c += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    /// The field that followed each field last time (`FIELD_COUNT`: the start of an object):
+    /// exports write their fields in the same order, so the guess is almost always right.
+    next_field: [Option<Field>; FIELD_COUNT + 1],
+}
+
+impl<'a> Scanner<'a> {
+    #[inline]
+    fn peek(&self) -> Scan<u8> {
+        self.bytes.get(self.pos).copied().ok_or(GiveUp)
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips white space, then expects `byte`.
+    #[inline]
+    fn expect(&mut self, byte: u8) -> Scan<()> {
+        self.skip_ws();
+        if self.peek()? == byte {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(GiveUp)
+        }
+    }
+
+    /// `[ {contract}, ... ]`, at the `[`.
+    fn contracts(&mut self, payload: &mut Payload<'a>) -> Scan<()> {
+        if self.peek()? != b'[' {
+            return Err(GiveUp);
+        }
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            let index = payload.contracts.len();
+            let contract = self.contract(payload, index)?;
+            payload.contracts.push(contract);
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// One flat object of strings and nulls, at the `{`.
+    fn contract(&mut self, payload: &mut Payload<'a>, index: usize) -> Scan<Contract<'a>> {
+        if self.peek()? != b'{' {
+            return Err(GiveUp);
+        }
+        self.pos += 1;
+        let mut builder = ContractBuilder::new(index);
+        self.skip_ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Ok(builder.finish(payload));
+        }
+        let mut previous = FIELD_COUNT;
+        loop {
+            self.skip_ws();
+            let key = self.string()?;
+            let field = match self.next_field[previous] {
+                Some(guess) if guess.name() == key => Some(guess),
+                _ => Field::from_name(&key),
+            };
+            self.expect(b':')?;
+            self.skip_ws();
+            let value = match self.peek()? {
+                b'"' => Some(self.string()?),
+                b'n' if self.bytes[self.pos..].starts_with(b"null") => {
+                    self.pos += 4;
+                    None
+                }
+                _ => return Err(GiveUp),
+            };
+            match field {
+                Some(field) => {
+                    self.next_field[previous] = Some(field);
+                    previous = field.index();
+                    builder.field(field, value);
+                }
+                None => builder.other(key, value),
+            }
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(builder.finish(payload));
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// A string, at its opening quote; borrowed unless it has escapes.
+    #[inline]
+    fn string(&mut self) -> Scan<Cow<'a, str>> {
+        if self.peek()? != b'"' {
+            return Err(GiveUp);
+        }
+        self.pos += 1;
+        let start = self.pos;
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            if STOPS[byte as usize] {
+                break;
+            }
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'"' => {
+                let s = self.text.get(start..self.pos).ok_or(GiveUp)?;
+                self.pos += 1;
+                Ok(Cow::Borrowed(s))
+            }
+            b'\\' => self.escaped(start).map(Cow::Owned),
+            _ => Err(GiveUp),
+        }
+    }
+
+    /// The rest of a string with escapes, from its first backslash.
+    fn escaped(&mut self, start: usize) -> Scan<String> {
+        let mut out = String::from(self.text.get(start..self.pos).ok_or(GiveUp)?);
+        loop {
+            let run = self.pos;
+            while let Some(&byte) = self.bytes.get(self.pos) {
+                if STOPS[byte as usize] {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(self.text.get(run..self.pos).ok_or(GiveUp)?);
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let escape = self.peek()?;
+                    self.pos += 1;
+                    let c = match escape {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
+                        _ => return Err(GiveUp),
+                    };
+                    out.push(c);
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// `XXXX` after `\u`, with a following `\uXXXX` low surrogate when the first is high.
+    fn unicode_escape(&mut self) -> Scan<char> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                if !self.bytes[self.pos..].starts_with(b"\\u") {
+                    return Err(GiveUp);
+                }
+                self.pos += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(GiveUp);
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(GiveUp),
+            _ => first,
+        };
+        char::from_u32(code).ok_or(GiveUp)
+    }
+
+    fn hex4(&mut self) -> Scan<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(GiveUp)?;
+        let mut value = 0;
+        for &d in digits {
+            let v = (d as char).to_digit(16).ok_or(GiveUp)?;
+            value = value * 16 + v;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::parse::parse_general;
+
+    /// The scanner either gives up or returns what the general parser returns.
+    fn check_same(input: &[u8]) {
+        if let Ok(fast) = scan(input) {
+            let general = parse_general(input).expect("the scanner accepted invalid JSON");
+            assert_eq!(fast.contracts, general.contracts);
+            assert_eq!(fast.problems, general.problems);
+        }
+    }
+
+    fn check(input: &str, accepted: bool) {
+        check_same(input.as_bytes());
+        assert_eq!(scan(input.as_bytes()).is_ok(), accepted, "{input}");
+    }
+
+    #[test]
+    fn accepts_the_export_shape_and_gives_up_on_the_rest() {
+        check(r#"[]"#, true);
+        check(r#" { "contrats" : [ ] } "#, true);
+        check(r#"[{"codeContrat": "C1", "nomEntreprise": null}]"#, true);
+        check(r#"[{"ccodeContrat": "C1", "x": "y"}, {}]"#, true);
+        check(
+            r#"[{"codeContrat": "a\"b\\c\/d\u00e9\ud83d\ude00\n"}]"#,
+            true,
+        );
+        check(r#"[{"codeContrat": 12}]"#, false);
+        check(r#"[{"codeContrat": "C1",}]"#, false);
+        check(r#"[{"codeContrat": "C1"},]"#, false);
+        check(r#"[{"codeContrat": "C1"}] x"#, false);
+        check(r#"[{"codeContrat": "\ud83d"}]"#, false);
+        check("[{\"codeContrat\": \"tab\there\"}]", false);
+        check(r#"{"contrats": [], "autre": 1}"#, false);
+        check(r#"[{"codeContrat": nul}]"#, false);
+        check(r#"[1]"#, false);
+        check("", false);
+    }
+
+    fn json_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9 @.éà-]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            Just(r#""\u00e9\n\"""#.to_owned()),
+            Just(r#""\ud83d\ude00""#.to_owned()),
+            Just(r#""\ud83d""#.to_owned()),
+            Just("null".to_owned()),
+            Just("12".to_owned()),
+            Just("[\"a\"]".to_owned()),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::sample::select(crate::field::Field::ALL.to_vec())
+                .prop_map(|f| f.name().to_owned()),
+            Just("ccodeContrat".to_owned()),
+            Just("inconnu".to_owned()),
+        ]
+    }
+
+    fn payload() -> impl Strategy<Value = String> {
+        let object = proptest::collection::vec((key(), json_string()), 0..6).prop_map(|pairs| {
+            let body: Vec<String> = pairs.iter().map(|(k, v)| format!("\"{k}\" :{v}")).collect();
+            format!("{{ {} }}", body.join(",\n"))
+        });
+        (proptest::collection::vec(object, 0..5), any::<bool>()).prop_map(|(objects, wrapped)| {
+            let array = format!("[{}]", objects.join(" , "));
+            if wrapped {
+                format!("{{\"contrats\": {array}}}")
+            } else {
+                array
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn scanner_agrees_with_the_general_parser(text in payload(), cut in any::<prop::sample::Index>(), flip in any::<u8>()) {
+            check_same(text.as_bytes());
+            let mut bytes = text.into_bytes();
+            check_same(&bytes[..cut.index(bytes.len() + 1)]);
+            if !bytes.is_empty() {
+                let i = cut.index(bytes.len());
+                bytes[i] = flip;
+                check_same(&bytes);
+            }
+        }
+    }
+}
