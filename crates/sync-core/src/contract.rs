@@ -117,7 +117,10 @@ pub fn email_eq(a: &str, b: &str) -> bool {
 /// The canonical form of an email: trimmed and lowercased, borrowed when already canonical.
 pub fn normalize_email(email: &str) -> Cow<'_, str> {
     let email = email.trim();
-    if email.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+    if email
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
         Cow::Owned(email.to_lowercase())
     } else {
         Cow::Borrowed(email)

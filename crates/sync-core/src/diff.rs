@@ -148,7 +148,11 @@ fn index_keys<'c>(previous: &'c [Contract<'_>]) -> HashMap<&'c str, u32> {
 }
 
 #[inline]
-fn classify(index: &HashMap<&str, u32>, previous: &[Contract<'_>], contract: &Contract<'_>) -> Class {
+fn classify(
+    index: &HashMap<&str, u32>,
+    previous: &[Contract<'_>],
+    contract: &Contract<'_>,
+) -> Class {
     match index.get(contract.key()) {
         None => Class::Added,
         Some(&p) => {
@@ -238,7 +242,10 @@ impl<'c, 'a> Diff<'c, 'a> {
 
     /// The changed fields of one update, with old and new values as sent.
     pub fn changes(&self, update: &Update) -> Vec<Change<'c>> {
-        let (old, new) = (&self.previous[update.previous], &self.current[update.current]);
+        let (old, new) = (
+            &self.previous[update.previous],
+            &self.current[update.current],
+        );
         update
             .fields
             .iter()
@@ -254,7 +261,8 @@ impl<'c, 'a> Diff<'c, 'a> {
     /// ones take their changed values, added ones are appended. The result is canonically
     /// equal, key by key, to the current set (the property tests check it).
     pub fn apply(&self) -> Vec<Contract<'a>> {
-        let mut result: Vec<Option<Contract<'a>>> = self.previous.iter().cloned().map(Some).collect();
+        let mut result: Vec<Option<Contract<'a>>> =
+            self.previous.iter().cloned().map(Some).collect();
         for &removed in &self.removed {
             result[removed] = None;
         }
