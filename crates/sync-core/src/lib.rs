@@ -39,3 +39,4 @@ pub use field::{Field, Role};
 pub use parse::{parse, ParseError, Payload};
 pub use problem::{Code, Problem, Report, Severity};
 pub use validate::{validate, validate_with, KnownAccount};
+pub mod sync;
