@@ -1,1 +1,225 @@
-//! Placeholder so the crate compiles.
+//! `sync-store`: what the server keeps, behind the [`Store`] trait, and its SQLite backend.
+//!
+//! Tenants and their hashed tokens, each tenant's contracts (active and archived), session
+//! models, group calendars and absences. The trait is blocking and object safe: the server
+//! calls it from `spawn_blocking`, and a PostgreSQL backend can implement it later with a
+//! connection pool (every method is one statement or one transaction, keyed by tenant).
+//!
+//! ```
+//! use sync_store::{hash_token, SqliteStore, Store, SyncWrite};
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = SqliteStore::open(dir.path()).unwrap();
+//! let tenant = store.upsert_tenant("school", &hash_token("secret"), false).unwrap();
+//! assert_eq!(store.tenant_by_token_hash(&hash_token("secret")).unwrap(), Some(tenant.clone()));
+//!
+//! let payload = sync_core::parse(br#"[{"codeContrat": "C1", "codeGroupe": "G1"}]"#).unwrap();
+//! let upsert: Vec<_> = payload.contracts.iter().collect();
+//! store.apply_sync(tenant.id, &SyncWrite { upsert, archive: vec![] }).unwrap();
+//! assert_eq!(store.active_set(tenant.id).unwrap().parse().contracts[0].key(), "C1");
+//! ```
+//!
+//! **Only sync-store knows SQL.**
+
+mod sqlite;
+mod token;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sync_core::sync::{Absence, SessionModel};
+use sync_core::{Contract, KnownAccount, Payload};
+
+pub use sqlite::SqliteStore;
+pub use token::{hash_token, new_token};
+
+/// A tenant's id in the store.
+pub type TenantId = i64;
+
+/// A training organisation using the server; its tokens are kept apart, hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Store id.
+    pub id: TenantId,
+    /// Unique name.
+    pub name: String,
+    /// Whether the tenant may delete all its data (`DELETE /api/sync/v1/contrats`).
+    pub sandbox: bool,
+}
+
+/// A failure of the store itself (never a problem of the caller's input).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or could not be opened.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The data directory could not be created.
+    #[error("data directory {path}: {message}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A stored value could not be read back.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The tenant's active contracts as one JSON array in wire format, ordered by `codeContrat`.
+///
+/// Kept as bytes so that the core's fast parser borrows from them ([`ActiveSet::parse`]).
+#[derive(Clone, Default)]
+pub struct ActiveSet {
+    json: Vec<u8>,
+    len: usize,
+}
+
+impl ActiveSet {
+    /// Builds a set from wire-format JSON objects, one per contract.
+    pub fn from_objects<'s>(objects: impl IntoIterator<Item = &'s str>) -> Self {
+        let mut json = Vec::with_capacity(1024);
+        json.push(b'[');
+        let mut len = 0;
+        for object in objects {
+            if len > 0 {
+                json.push(b',');
+            }
+            json.extend_from_slice(object.as_bytes());
+            len += 1;
+        }
+        json.push(b']');
+        ActiveSet { json, len }
+    }
+
+    /// Number of contracts.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The JSON array.
+    pub fn as_json(&self) -> &[u8] {
+        &self.json
+    }
+
+    /// The contracts, borrowing from the set. Stored contracts were valid when written, so a
+    /// parse failure (a corrupt store) reads as an empty set rather than a panic.
+    pub fn parse(&self) -> Payload<'_> {
+        sync_core::parse(&self.json).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ActiveSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActiveSet")
+            .field("len", &self.len)
+            .field("bytes", &self.json.len())
+            .finish()
+    }
+}
+
+/// What one sync writes, computed by the caller from the diff: contracts to insert or
+/// replace (added and updated; an archived one coming back is un-archived), and codes to
+/// archive (removed).
+#[derive(Debug, Default)]
+pub struct SyncWrite<'c, 'a> {
+    /// Added and updated contracts, new versions.
+    pub upsert: Vec<&'c Contract<'a>>,
+    /// `codeContrat` of removed contracts.
+    pub archive: Vec<&'c str>,
+}
+
+impl SyncWrite<'_, '_> {
+    /// Whether the sync writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.upsert.is_empty() && self.archive.is_empty()
+    }
+}
+
+/// Which contracts a listing returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Transmitted: every active (not archived) contract.
+    Transmitted,
+    /// Integrated: active and matched by a session model.
+    Integrated,
+}
+
+/// One page of contracts, in wire-format JSON objects, ordered by `codeContrat`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Every contract of the listing, not only this page.
+    pub total: usize,
+    /// The page's contracts, one JSON object each.
+    pub contracts: Vec<String>,
+}
+
+/// One event of a group calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarEvent {
+    /// The event's `UID`, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// `SUMMARY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Start, ISO 8601 (`2025-09-01T08:00:00Z`, or a date for all-day events).
+    pub start: String,
+    /// End, same format; the start when the event has none.
+    pub end: String,
+    /// `LOCATION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// `DESCRIPTION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The server's needs. Every method is scoped by tenant: no call reads or writes another
+/// tenant's data. Methods block; async callers use `spawn_blocking`.
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// Creates a tenant, or updates its sandbox flag, and binds a token hash to it.
+    fn upsert_tenant(&self, name: &str, token_hash: &str, sandbox: bool) -> Result<Tenant>;
+    /// The tenant owning a token hash.
+    fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>>;
+
+    /// The active contracts, ordered by `codeContrat`.
+    fn active_set(&self, tenant: TenantId) -> Result<ActiveSet>;
+    /// Every account (user code, role, email) of the tenant's contracts, archived included.
+    fn known_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>>;
+    /// Applies one sync in one transaction: all of it or nothing.
+    fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()>;
+    /// A page of a listing; `offset` and `limit` count contracts.
+    fn page(&self, tenant: TenantId, listing: Listing, offset: usize, limit: usize)
+        -> Result<Page>;
+    /// Deletes every contract, calendar and absence of the tenant (sandbox only: the caller
+    /// checks).
+    fn delete_all(&self, tenant: TenantId) -> Result<()>;
+
+    /// The tenant's session models.
+    fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>>;
+    /// Replaces the session models and re-marks which contracts are integrated.
+    fn set_session_models(&self, tenant: TenantId, models: &[SessionModel]) -> Result<()>;
+
+    /// Whether an active contract has this `codeGroupe`.
+    fn group_is_active(&self, tenant: TenantId, group: &str) -> Result<bool>;
+    /// Replaces a group's events.
+    fn replace_events(&self, tenant: TenantId, group: &str, events: &[CalendarEvent])
+        -> Result<()>;
+    /// A group's events, by start.
+    fn events(&self, tenant: TenantId, group: &str) -> Result<Vec<CalendarEvent>>;
+
+    /// Whether the email is an active apprentice's (compared case-insensitively, trimmed).
+    fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool>;
+    /// Replaces a student's absences.
+    fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()>;
+    /// A student's absences, in the order they were sent.
+    fn absences(&self, tenant: TenantId, email: &str) -> Result<Vec<Absence>>;
+}
