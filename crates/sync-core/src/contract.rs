@@ -3,6 +3,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+
+use foldhash::fast::FixedState;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -11,10 +14,51 @@ use crate::field::{Field, FIELD_COUNT};
 /// One apprenticeship contract as it came on the wire.
 ///
 /// Values are kept as sent (not trimmed): the canonical form is only used to compare. A field
-/// the payload did not carry, or carried as `null`, is `None`.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// the payload did not carry, or carried as `null`, is absent.
+///
+/// The contract is compact: the text of its values (for a parsed contract, the object's own
+/// bytes in the input, borrowed) and one `(offset, length)` span per field, about 280 bytes
+/// whatever the number of fields, so that a million contracts fit beside their input.
+///
+/// The layout is fixed so that what the diff reads first (the hashes, the text's address and
+/// the key's span) shares one cache line.
+#[derive(Clone)]
+#[repr(C)]
 pub struct Contract<'a> {
-    values: [Option<Cow<'a, str>>; FIELD_COUNT],
+    /// Hash of the key, computed once while the text is hot in the cache.
+    key_hash: u64,
+    /// Hash of the canonical form: canonically equal contracts have equal fingerprints.
+    fingerprint: u64,
+    /// The text the spans point into.
+    src: Cow<'a, str>,
+    spans: [Span; FIELD_COUNT],
+}
+
+/// The fixed hasher of keys and fingerprints: same input, same hash, in every run.
+const HASHER: FixedState = FixedState::with_seed(0x6361_6d70_7573_7379);
+
+/// Where a value lies in a contract's text; `start == u32::MAX` marks an absent field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+const ABSENT: Span = Span {
+    start: u32::MAX,
+    len: 0,
+};
+
+impl Default for Contract<'_> {
+    fn default() -> Self {
+        Contract {
+            src: Cow::Borrowed(""),
+            spans: [ABSENT; FIELD_COUNT],
+            key_hash: 0,
+            fingerprint: 0,
+        }
+        .sealed()
+    }
 }
 
 impl<'a> Contract<'a> {
@@ -29,17 +73,116 @@ impl<'a> Contract<'a> {
         I: IntoIterator<Item = (Field, V)>,
         V: Into<Cow<'a, str>>,
     {
-        let mut contract = Self::new();
+        let mut values: [Option<Cow<'a, str>>; FIELD_COUNT] = Default::default();
         for (field, value) in pairs {
-            contract.set(field, Some(value.into()));
+            values[field.index()] = Some(value.into());
         }
-        contract
+        Self::from_values(&values)
+    }
+
+    /// A contract that owns the text of `values`.
+    pub(crate) fn from_values<S: AsRef<str>>(values: &[Option<S>; FIELD_COUNT]) -> Self {
+        let mut src =
+            String::with_capacity(values.iter().flatten().map(|v| v.as_ref().len()).sum());
+        let mut spans = [ABSENT; FIELD_COUNT];
+        for (span, value) in spans.iter_mut().zip(values) {
+            if let Some(value) = value {
+                let value = value.as_ref();
+                match (u32::try_from(src.len()), u32::try_from(value.len())) {
+                    (Ok(start), Ok(len)) if start < u32::MAX => {
+                        *span = Span { start, len };
+                        src.push_str(value);
+                    }
+                    // A contract of more than 4 GiB: the field reads as absent.
+                    _ => {}
+                }
+            }
+        }
+        Contract {
+            src: Cow::Owned(src),
+            spans,
+            key_hash: 0,
+            fingerprint: 0,
+        }
+        .sealed()
+    }
+
+    /// A contract whose values are all slices of `src` (the object's text in the input), or
+    /// `None` when one is not.
+    pub(crate) fn borrowing<S: AsRef<str>>(
+        src: &'a str,
+        values: &[Option<S>; FIELD_COUNT],
+    ) -> Option<Self> {
+        let base = src.as_ptr() as usize;
+        let end = base + src.len();
+        if u32::try_from(src.len()).is_err() {
+            return None;
+        }
+        let mut spans = [ABSENT; FIELD_COUNT];
+        for (span, value) in spans.iter_mut().zip(values) {
+            if let Some(value) = value {
+                let value = value.as_ref();
+                let at = value.as_ptr() as usize;
+                if at < base || at + value.len() > end {
+                    return None;
+                }
+                *span = Span {
+                    start: (at - base) as u32,
+                    len: value.len() as u32,
+                };
+            }
+        }
+        Some(
+            Contract {
+                src: Cow::Borrowed(src),
+                spans,
+                key_hash: 0,
+                fingerprint: 0,
+            }
+            .sealed(),
+        )
+    }
+
+    /// Computes the key hash and the fingerprint.
+    fn sealed(mut self) -> Self {
+        self.key_hash = HASHER.hash_one(self.key());
+        let mut hasher = HASHER.build_hasher();
+        for field in Field::ALL {
+            let value = self.trimmed(field);
+            if field.is_email() && value.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+                hasher.write(value.to_lowercase().as_bytes());
+            } else {
+                hasher.write(value.as_bytes());
+            }
+            // 0xff never occurs in UTF-8: values cannot run into each other.
+            hasher.write_u8(0xff);
+        }
+        self.fingerprint = hasher.finish();
+        self
+    }
+
+    /// The hash of [`key`](Self::key), the same for equal keys.
+    #[inline]
+    pub(crate) fn key_hash(&self) -> u64 {
+        self.key_hash
+    }
+
+    /// A hash of the canonical form: canonically equal contracts have equal fingerprints;
+    /// different ones differ but with a chance of 2^-64.
+    #[inline]
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// The value of a field as sent, if present.
     #[inline]
     pub fn get(&self, field: Field) -> Option<&str> {
-        self.values[field.index()].as_deref()
+        let span = self.spans[field.index()];
+        if span.start == u32::MAX {
+            return None;
+        }
+        let start = span.start as usize;
+        self.src.get(start..start + span.len as usize)
     }
 
     /// The value of a field, trimmed; absent fields read as `""`.
@@ -48,9 +191,11 @@ impl<'a> Contract<'a> {
         self.get(field).map_or("", str::trim)
     }
 
-    /// Sets (or, with `None`, removes) a field.
-    pub fn set(&mut self, field: Field, value: Option<Cow<'a, str>>) {
-        self.values[field.index()] = value;
+    /// Sets (or, with `None`, removes) a field. The contract then owns its text.
+    pub fn set(&mut self, field: Field, value: Option<Cow<'_, str>>) {
+        let mut values: [Option<&str>; FIELD_COUNT] = Field::ALL.map(|f| self.get(f));
+        values[field.index()] = value.as_deref();
+        *self = Contract::from_values(&values);
     }
 
     /// The contract key: `codeContrat`, trimmed (`""` when absent).
@@ -63,23 +208,36 @@ impl<'a> Contract<'a> {
     pub fn fields(&self) -> impl Iterator<Item = (Field, &str)> + '_ {
         Field::ALL
             .iter()
-            .zip(&self.values)
-            .filter_map(|(f, v)| v.as_deref().map(|v| (*f, v)))
+            .filter_map(|&f| self.get(f).map(|v| (f, v)))
     }
 
     /// A copy that owns its strings, so it can outlive the payload it was parsed from.
     pub fn into_owned(self) -> Contract<'static> {
         Contract {
-            values: self.values.map(|v| v.map(|s| Cow::Owned(s.into_owned()))),
+            src: Cow::Owned(self.src.into_owned()),
+            spans: self.spans,
+            key_hash: self.key_hash,
+            fingerprint: self.fingerprint,
         }
+    }
+
+    /// Whether the two contracts carry the same text in the same places: then they are equal
+    /// value for value. Cheap, and true for most unchanged contracts of two exports.
+    #[inline]
+    fn same_text(&self, other: &Contract<'_>) -> bool {
+        self.spans == other.spans && self.src == other.src
     }
 
     /// Whether the two contracts are canonically equal (DESIGN 3.3): strings trimmed, emails
     /// compared case-insensitively, absent and empty fields equal.
     pub fn canonical_eq(&self, other: &Contract<'_>) -> bool {
-        Field::ALL
-            .iter()
-            .all(|&f| field_eq(f, self.get(f), other.get(f)))
+        if self.fingerprint != other.fingerprint {
+            return false;
+        }
+        self.same_text(other)
+            || Field::ALL
+                .iter()
+                .all(|&f| field_eq(f, self.get(f), other.get(f)))
     }
 
     /// The fields whose canonical values differ, in wire order.
@@ -87,12 +245,22 @@ impl<'a> Contract<'a> {
         &'s self,
         other: &'s Contract<'_>,
     ) -> impl Iterator<Item = Field> + 's {
+        let same = self.same_text(other);
         Field::ALL
             .iter()
             .copied()
-            .filter(move |&f| !field_eq(f, self.get(f), other.get(f)))
+            .filter(move |&f| !same && !field_eq(f, self.get(f), other.get(f)))
     }
 }
+
+/// Equal when every field has the same value as sent (however the text is held).
+impl PartialEq for Contract<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_text(other) || Field::ALL.iter().all(|&f| self.get(f) == other.get(f))
+    }
+}
+
+impl Eq for Contract<'_> {}
 
 /// Compares two values of `field` canonically.
 #[inline]
@@ -136,7 +304,7 @@ impl fmt::Debug for Contract<'_> {
 /// Writes the wire format: present fields only, in table order, values as sent.
 impl Serialize for Contract<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let len = self.values.iter().filter(|v| v.is_some()).count();
+        let len = self.spans.iter().filter(|s| s.start != u32::MAX).count();
         let mut map = serializer.serialize_map(Some(len))?;
         for (field, value) in self.fields() {
             map.serialize_entry(field.name(), value)?;

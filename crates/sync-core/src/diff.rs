@@ -3,7 +3,6 @@
 //! The previous set is indexed once; the current set is classified in parallel; the result is
 //! assembled in payload order, so it does not depend on the number of threads.
 
-use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -116,8 +115,11 @@ enum Class {
 /// Keys are expected to be unique in each set, as validation guarantees (`duplicate_contract`).
 /// With duplicates the result is still deterministic and nothing panics: the first contract of
 /// the previous set with a key is the one compared.
+///
+/// A contract whose key is found is `same` when its [fingerprint](Contract::fingerprint)
+/// equals the previous one's; otherwise its fields are compared one by one.
 pub fn diff<'c, 'a>(previous: &'c [Contract<'a>], current: &'c [Contract<'a>]) -> Diff<'c, 'a> {
-    let index = index_keys(previous);
+    let index = KeyIndex::build(previous, true);
     let classes: Vec<Class> = current
         .par_iter()
         .with_min_len(1024)
@@ -131,7 +133,7 @@ pub fn diff_sequential<'c, 'a>(
     previous: &'c [Contract<'a>],
     current: &'c [Contract<'a>],
 ) -> Diff<'c, 'a> {
-    let index = index_keys(previous);
+    let index = KeyIndex::build(previous, false);
     let classes: Vec<Class> = current
         .iter()
         .map(|contract| classify(&index, previous, contract))
@@ -139,33 +141,112 @@ pub fn diff_sequential<'c, 'a>(
     assemble(previous, current, &classes)
 }
 
-fn index_keys<'c>(previous: &'c [Contract<'_>]) -> HashMap<&'c str, u32> {
-    let mut index = HashMap::with_capacity(previous.len());
-    for (i, contract) in previous.iter().enumerate() {
-        index.entry(contract.key()).or_insert(i as u32);
+/// The previous set's keys: open-addressing tables of `(key hash, index)`, one per range of
+/// hashes, small enough to stay in the cache while they are built side by side.
+struct KeyIndex<'c, 'a> {
+    previous: &'c [Contract<'a>],
+    /// Number of top hash bits that choose the table.
+    bits: u32,
+    tables: Vec<Vec<(u64, u32)>>,
+}
+
+/// An empty slot.
+const EMPTY: u32 = u32::MAX;
+
+impl<'c, 'a> KeyIndex<'c, 'a> {
+    fn build(previous: &'c [Contract<'a>], parallel: bool) -> Self {
+        let bits = (previous.len() / 2048)
+            .next_power_of_two()
+            .trailing_zeros()
+            .min(12);
+        let hashes: Vec<u64> = if parallel {
+            previous.par_iter().map(Contract::key_hash).collect()
+        } else {
+            previous.iter().map(Contract::key_hash).collect()
+        };
+        let mut buckets: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 1 << bits];
+        for (i, &hash) in hashes.iter().enumerate() {
+            buckets[table_of(hash, bits)].push((hash, i as u32));
+        }
+        drop(hashes);
+        let build = |bucket: Vec<(u64, u32)>| build_table(previous, &bucket);
+        let tables = if parallel {
+            buckets.into_par_iter().map(build).collect()
+        } else {
+            buckets.into_iter().map(build).collect()
+        };
+        KeyIndex {
+            previous,
+            bits,
+            tables,
+        }
     }
-    index
+
+    /// The index of the first previous contract with this key.
+    #[inline]
+    fn get(&self, contract: &Contract<'_>) -> Option<u32> {
+        let hash = contract.key_hash();
+        let table = &self.tables[table_of(hash, self.bits)];
+        let mask = table.len() - 1;
+        let mut slot = hash as usize & mask;
+        loop {
+            let (h, i) = table[slot];
+            if i == EMPTY {
+                return None;
+            }
+            if h == hash && self.previous[i as usize].key() == contract.key() {
+                return Some(i);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
 }
 
 #[inline]
-fn classify(
-    index: &HashMap<&str, u32>,
-    previous: &[Contract<'_>],
-    contract: &Contract<'_>,
-) -> Class {
-    match index.get(contract.key()) {
-        None => Class::Added,
-        Some(&p) => {
-            let mut fields = FieldSet::default();
-            for field in contract.changed_fields(&previous[p as usize]) {
-                fields.insert(field);
+fn table_of(hash: u64, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        (hash >> (64 - bits)) as usize
+    }
+}
+
+/// One table for the contracts of `bucket` (in set order, so the first of duplicates wins).
+fn build_table(previous: &[Contract<'_>], bucket: &[(u64, u32)]) -> Vec<(u64, u32)> {
+    let size = (bucket.len() * 2).next_power_of_two().max(2);
+    let mask = size - 1;
+    let mut table = vec![(0u64, EMPTY); size];
+    'next: for &(hash, i) in bucket {
+        let mut slot = hash as usize & mask;
+        while table[slot].1 != EMPTY {
+            let (h, j) = table[slot];
+            if h == hash && previous[j as usize].key() == previous[i as usize].key() {
+                continue 'next;
             }
-            if fields.is_empty() {
-                Class::Same(p)
-            } else {
-                Class::Updated(p, fields)
-            }
+            slot = (slot + 1) & mask;
         }
+        table[slot] = (hash, i);
+    }
+    table
+}
+
+#[inline]
+fn classify(index: &KeyIndex<'_, '_>, previous: &[Contract<'_>], contract: &Contract<'_>) -> Class {
+    let Some(p) = index.get(contract) else {
+        return Class::Added;
+    };
+    let old = &previous[p as usize];
+    if old.fingerprint() == contract.fingerprint() {
+        return Class::Same(p);
+    }
+    let mut fields = FieldSet::default();
+    for field in contract.changed_fields(old) {
+        fields.insert(field);
+    }
+    if fields.is_empty() {
+        Class::Same(p)
+    } else {
+        Class::Updated(p, fields)
     }
 }
 

@@ -12,7 +12,7 @@ use foldhash::HashSet;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::contract::Contract;
-use crate::field::Field;
+use crate::field::{Field, FIELD_COUNT};
 use crate::problem::{Code, Problem};
 
 /// The key's spelling in document 000's table, accepted as input.
@@ -249,7 +249,7 @@ impl<'de> Visitor<'de> for ContractSeed<'_, 'de> {
                 None => builder.other(key, value),
             }
         }
-        Ok(builder.finish(self.payload))
+        Ok(builder.finish(self.payload, None))
     }
 }
 
@@ -257,7 +257,7 @@ impl<'de> Visitor<'de> for ContractSeed<'_, 'de> {
 /// general parser and the fast scanner so that both report the same.
 pub(crate) struct ContractBuilder<'a> {
     index: usize,
-    contract: Contract<'a>,
+    values: [Option<Cow<'a, str>>; FIELD_COUNT],
     alias: Option<Cow<'a, str>>,
     /// (field, code, message), turned into problems once the key is known.
     pending: Vec<(String, Code, String)>,
@@ -267,7 +267,7 @@ impl<'a> ContractBuilder<'a> {
     pub(crate) fn new(index: usize) -> Self {
         ContractBuilder {
             index,
-            contract: Contract::new(),
+            values: Default::default(),
             alias: None,
             pending: Vec::new(),
         }
@@ -276,7 +276,7 @@ impl<'a> ContractBuilder<'a> {
     /// A value of a known field (`None`: null).
     #[inline]
     pub(crate) fn field(&mut self, field: Field, value: Option<Cow<'a, str>>) {
-        self.contract.set(field, value);
+        self.values[field.index()] = value;
     }
 
     /// A key that is not a field: the key's alias, or an unknown field (ignored, warned).
@@ -302,11 +302,17 @@ impl<'a> ContractBuilder<'a> {
     }
 
     /// The contract, with its key alias resolved and its problems added to the payload.
-    pub(crate) fn finish(mut self, payload: &mut Payload<'_>) -> Contract<'a> {
-        let contract = &mut self.contract;
+    /// `src`, when given, is the object's text in the input: the contract borrows it when
+    /// every value is a slice of it.
+    pub(crate) fn finish(
+        mut self,
+        payload: &mut Payload<'_>,
+        src: Option<&'a str>,
+    ) -> Contract<'a> {
+        let key = Field::CodeContrat.index();
         if let Some(alias) = self.alias {
-            match contract.get(Field::CodeContrat) {
-                None => contract.set(Field::CodeContrat, Some(alias)),
+            match &self.values[key] {
+                None => self.values[key] = Some(alias),
                 Some(code) if code.trim() == alias.trim() => {}
                 Some(code) => {
                     let message = format!(
@@ -317,6 +323,9 @@ impl<'a> ContractBuilder<'a> {
                 }
             }
         }
+        let contract = src
+            .and_then(|src| Contract::borrowing(src, &self.values))
+            .unwrap_or_else(|| Contract::from_values(&self.values));
         if !self.pending.is_empty() {
             let key = contract.key();
             let contract_code = (!key.is_empty()).then(|| key.to_owned());
@@ -335,7 +344,7 @@ impl<'a> ContractBuilder<'a> {
                         }),
                 );
         }
-        self.contract
+        contract
     }
 }
 

@@ -132,12 +132,13 @@ impl<'a> Scanner<'a> {
         if self.peek()? != b'{' {
             return Err(GiveUp);
         }
+        let start = self.pos;
         self.pos += 1;
         let mut builder = ContractBuilder::new(index);
         self.skip_ws();
         if self.peek()? == b'}' {
             self.pos += 1;
-            return Ok(builder.finish(payload));
+            return Ok(builder.finish(payload, None));
         }
         let mut previous = FIELD_COUNT;
         loop {
@@ -170,7 +171,8 @@ impl<'a> Scanner<'a> {
                 b',' => self.pos += 1,
                 b'}' => {
                     self.pos += 1;
-                    return Ok(builder.finish(payload));
+                    let src = self.text.get(start..self.pos);
+                    return Ok(builder.finish(payload, src));
                 }
                 _ => return Err(GiveUp),
             }
