@@ -85,7 +85,15 @@ pub struct Merged<'a> {
 impl Merged<'_> {
     /// Whether the delta itself has errors (shape warnings such as `unknown_field` do not count).
     pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(|p| !is_warning_code(&p.code))
+        self.problems.iter().any(ChangeProblem::is_error)
+    }
+}
+
+impl ChangeProblem {
+    /// Whether the problem refuses the delta (every delta code does; a shape problem of a
+    /// contract keeps its severity).
+    pub fn is_error(&self) -> bool {
+        !is_warning_code(&self.code)
     }
 }
 

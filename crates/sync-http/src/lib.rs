@@ -1,1 +1,260 @@
-//! Placeholder so the crate compiles.
+//! `sync-http`: the contract sync API of document 000 over `sync-core` and `sync-store`.
+//!
+//! A thin axum adapter: handlers parse the request, hand the work to the core and the store on
+//! a blocking thread, and map the outcome to a status in one place ([`ApiError`]). Business
+//! rules (validation, diff, merge, mass-removal guard, session models, absences) are the core's.
+//!
+//! - [`app`] builds the router over an [`AppState`] (tests can drive it without a socket);
+//!   [`app_with`] merges more routes over the same state (the cycle API);
+//! - [`start`] opens the store, registers the configured tokens and listens; [`serve`] runs
+//!   until Ctrl-C.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), sync_http::ServeError> {
+//! let config = sync_http::ServeConfig {
+//!     addr: "127.0.0.1:0".parse().unwrap(),
+//!     data_dir: "/tmp/campus-sync".into(),
+//!     tokens: vec![("school".into(), "secret".into())],
+//!     ..Default::default()
+//! };
+//! let server = sync_http::start(config).await?;
+//! println!("listening on {}", server.addr());
+//! server.stop().await
+//! # }
+//! ```
+//!
+//! **Only sync-http knows about HTTP.** Tokens and payloads are never logged.
+
+pub mod absences;
+pub mod calendar;
+pub mod contracts;
+pub mod error;
+pub mod openapi;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use sync_store::{hash_token, SqliteStore, Store, StoreError};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use error::ApiError;
+pub use state::{AppState, Settings};
+
+/// The routes of document 000, without state: merge others into it, then call
+/// `.with_state(...)`, or use [`app_with`].
+pub fn routes() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/api/sync/v1/test", get(contracts::token_check))
+        .route("/api/sync/v2/contrats", post(contracts::post_contracts))
+        .route(
+            "/api/sync/v2/contrats/changes",
+            post(contracts::post_changes),
+        )
+        .route("/api/sync/v1/contrats-diff", post(contracts::post_diff))
+        .route(
+            "/api/sync/v1/contrats",
+            get(contracts::get_integrated).delete(contracts::delete_contracts),
+        )
+        .route(
+            "/api/sync/v1/contrats-get-all",
+            get(contracts::get_transmitted),
+        )
+        .route(
+            "/api/sync/v1/session-models",
+            get(contracts::get_models).put(contracts::put_models),
+        )
+        .route(
+            "/api/sync/v1/calendar-group-ics",
+            post(calendar::post_calendar),
+        )
+        .route(
+            "/api/sync/v1/calendar-group-ics/{groupId}",
+            get(calendar::get_calendar),
+        )
+        .route(
+            "/api/sync/v1/absences-for-student",
+            post(absences::post_absences).get(absences::get_absences),
+        )
+}
+
+/// The whole application over a state.
+pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The application with more routes over the same state (their own auth and errors).
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
+    let limit = state.settings.max_body_mb.saturating_mul(1 << 20);
+    routes()
+        .merge(extra)
+        .route("/openapi.json", get(|| async { Json(openapi::openapi()) }))
+        .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One line per request: method, path (no query: it may hold an email), status, time.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub addr: SocketAddr,
+    /// Directory of the SQLite database, created if missing.
+    pub data_dir: PathBuf,
+    /// `(tenant, token)` pairs registered at start (only the tokens' hashes are stored).
+    pub tokens: Vec<(String, String)>,
+    /// Whether the tenants of `tokens` are sandboxes.
+    pub sandbox: bool,
+    /// Whether calendar URLs may point at loopback or private addresses.
+    pub calendar_allow_private: bool,
+    /// Largest accepted body, in MiB.
+    pub max_body_mb: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            tokens: Vec::new(),
+            sandbox: false,
+            calendar_allow_private: false,
+            max_body_mb: 256,
+        }
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A startup task crashed.
+    #[error("startup failed: {0}")]
+    Startup(String),
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// The address actually bound (the port chosen for `:0`).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(self) -> Result<(), ServeError> {
+        let _ = self.shutdown.send(());
+        match self.task.await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(ServeError::Startup(e.to_string())),
+        }
+    }
+}
+
+/// Opens the store in `config.data_dir`, registers the tokens, binds and serves in the
+/// background.
+pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
+    let ServeConfig {
+        addr,
+        data_dir,
+        tokens,
+        sandbox,
+        calendar_allow_private,
+        max_body_mb,
+    } = config;
+    let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
+        let store = SqliteStore::open(&data_dir)?;
+        for (tenant, token) in &tokens {
+            store.upsert_tenant(tenant, &hash_token(token), sandbox)?;
+        }
+        Ok(store)
+    })
+    .await
+    .map_err(|e| ServeError::Startup(e.to_string()))??;
+    let settings = Settings {
+        calendar_allow_private,
+        max_body_mb,
+    };
+    let state = AppState::new(Arc::new(store) as Arc<dyn Store>, settings);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let addr = listener.local_addr()?;
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let router = app(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = signal.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "listening");
+    Ok(Server {
+        addr,
+        shutdown,
+        task,
+    })
+}
+
+/// Runs the server until Ctrl-C.
+pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    let server = start(config).await?;
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("shutting down");
+    server.stop().await
+}
+
+/// Logs to stderr at info level (for binaries; a library user sets up its own subscriber).
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

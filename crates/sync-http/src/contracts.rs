@@ -1,0 +1,484 @@
+//! Contract routes of document 000: sync (full and delta), dry-run diff, listings, sandbox
+//! delete, session models and the token check.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use sync_core::sync::{
+    check_session_models, guard_mass_removal, merge_changes, ChangeProblem, Changes, SessionModel,
+};
+use sync_core::{Change, Contract, Payload, Problem, Summary};
+use sync_store::{Listing, Store, SyncWrite, TenantId};
+
+use crate::error::{parse_json, ApiError, ApiJson, Auth, JsonBytes};
+use crate::state::{blocking, AppState};
+
+/// Default page size of the listings.
+pub const DEFAULT_LIMIT: usize = 1000;
+/// Largest page size of the listings.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// A JSON answer from bytes already serialized.
+pub(crate) fn json_bytes(bytes: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(bytes),
+    )
+        .into_response()
+}
+
+fn serialize<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| ApiError::Internal(format!("serialization failed: {e}")))
+}
+
+/// Checks the bearer token.
+#[utoipa::path(get, path = "/api/sync/v1/test", tag = "contrats",
+    responses((status = 200, description = "`{\"value\": \"token valid\", \"name\": TENANT}`"),
+              (status = 401, description = "no valid token", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn token_check(Auth(tenant): Auth) -> Json<Value> {
+    Json(json!({"value": "token valid", "name": tenant.name}))
+}
+
+/// Reads `?allowMassRemoval=`.
+fn allow_mass_removal(query: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match query.get("allowMassRemoval").map(String::as_str) {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") | Some("") => Ok(true),
+        Some(other) => Err(ApiError::BadParameter(format!(
+            "allowMassRemoval must be true or false, not \"{other}\""
+        ))),
+    }
+}
+
+/// What a sync request carries.
+enum Input {
+    /// The whole active set (a bare array or `{"contrats": [...]}`).
+    Full(Bytes),
+    /// `{"changes": {...}}`.
+    Changes(Bytes),
+}
+
+/// What to do once the set is checked and diffed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Write it (refusing a mass removal unless allowed).
+    Apply { allow_mass_removal: bool },
+    /// Only report the diff.
+    DryRun,
+}
+
+#[derive(Deserialize)]
+struct ChangesBody<'a> {
+    #[serde(borrow)]
+    changes: ChangeLists<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeLists<'a> {
+    #[serde(borrow, default)]
+    added: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    updated: Option<&'a RawValue>,
+    #[serde(default)]
+    removed: Vec<String>,
+}
+
+fn parse_contracts<'a>(bytes: &'a [u8], what: &str) -> Result<Payload<'a>, ApiError> {
+    sync_core::parse(bytes).map_err(|e| ApiError::InvalidJson {
+        message: format!("{what}: {e}"),
+        details: vec![serde_json::to_value(e.to_problem()).unwrap_or_default()],
+    })
+}
+
+fn parse_list<'a>(raw: Option<&'a RawValue>, what: &str) -> Result<Payload<'a>, ApiError> {
+    match raw {
+        None => Ok(Payload::default()),
+        Some(raw) if raw.get().trim() == "null" => Ok(Payload::default()),
+        Some(raw) => parse_contracts(raw.get().as_bytes(), what),
+    }
+}
+
+#[derive(Serialize)]
+struct SyncAnswer<'c, 'a> {
+    total: usize,
+    contrats: &'c [Contract<'a>],
+    summary: Summary,
+    warnings: Vec<&'c Problem>,
+}
+
+#[derive(Serialize)]
+struct DiffAnswer<'c, 'a> {
+    same: Vec<&'c Contract<'a>>,
+    added: Vec<&'c Contract<'a>>,
+    updated: Vec<&'c Contract<'a>>,
+    removed: Vec<&'c Contract<'a>>,
+    changes: BTreeMap<&'c str, Vec<Change<'c>>>,
+    summary: Summary,
+    warnings: Vec<&'c Problem>,
+}
+
+/// Parse, merge, validate against stored accounts, diff, guard, write: the whole sync, on a
+/// blocking thread. Returns the answer's bytes.
+fn run_sync(
+    store: &dyn Store,
+    tenant: TenantId,
+    input: Input,
+    mode: Mode,
+) -> Result<Vec<u8>, ApiError> {
+    let active_set = store.active_set(tenant)?;
+    let active = active_set.parse();
+    let known = store.known_accounts(tenant)?;
+    let body;
+    let (payload, change_problems): (Payload<'_>, Vec<ChangeProblem>) = match &input {
+        Input::Full(bytes) => (parse_contracts(bytes, "the contracts")?, Vec::new()),
+        Input::Changes(bytes) => {
+            body = parse_json::<ChangesBody<'_>>(bytes)?;
+            let changes = Changes {
+                added: parse_list(body.changes.added, "changes.added")?,
+                updated: parse_list(body.changes.updated, "changes.updated")?,
+                removed: body.changes.removed.clone(),
+            };
+            let merged = merge_changes(&active.contracts, changes);
+            (Payload::from_contracts(merged.contracts), merged.problems)
+        }
+    };
+    let report = sync_core::validate_with(&payload, &known);
+    let delta_errors = change_problems.iter().filter(|p| p.is_error()).count();
+    if !report.is_valid() || delta_errors > 0 {
+        let errors = report.errors().count() + delta_errors;
+        let mut details: Vec<Value> = change_problems
+            .iter()
+            .filter_map(|p| serde_json::to_value(p).ok())
+            .collect();
+        details.extend(
+            report
+                .problems
+                .iter()
+                .filter_map(|p| serde_json::to_value(p).ok()),
+        );
+        return Err(ApiError::Validation {
+            message: format!("{errors} error(s): the sync is refused and nothing was changed"),
+            details,
+        });
+    }
+    let diff = sync_core::diff(&active.contracts, &payload.contracts);
+    let warnings: Vec<&Problem> = report.warnings().collect();
+    match mode {
+        Mode::DryRun => {
+            let answer = DiffAnswer {
+                same: diff.same_contracts().collect(),
+                added: diff.added_contracts().collect(),
+                updated: diff.updated_contracts().collect(),
+                removed: diff.removed_contracts().collect(),
+                changes: diff
+                    .updated
+                    .iter()
+                    .map(|u| (diff.current[u.current].key(), diff.changes(u)))
+                    .collect(),
+                summary: diff.summary(),
+                warnings,
+            };
+            serialize(&answer)
+        }
+        Mode::Apply { allow_mass_removal } => {
+            if !allow_mass_removal {
+                guard_mass_removal(
+                    active.contracts.len(),
+                    diff.removed.len(),
+                    payload.contracts.len(),
+                )?;
+            }
+            let write = SyncWrite {
+                upsert: diff
+                    .added_contracts()
+                    .chain(diff.updated_contracts())
+                    .collect(),
+                archive: diff.removed_contracts().map(Contract::key).collect(),
+            };
+            store.apply_sync(tenant, &write)?;
+            let summary = diff.summary();
+            tracing::info!(
+                tenant,
+                same = summary.same,
+                added = summary.added,
+                updated = summary.updated,
+                removed = summary.removed,
+                "sync applied"
+            );
+            serialize(&SyncAnswer {
+                total: payload.contracts.len(),
+                contrats: &payload.contracts,
+                summary,
+                warnings,
+            })
+        }
+    }
+}
+
+async fn sync(
+    state: AppState,
+    tenant: TenantId,
+    input: Input,
+    mode: Mode,
+) -> Result<Response, ApiError> {
+    let _guard = state.lock_tenant(tenant).await;
+    let store = state.store.clone();
+    let bytes = blocking(move || run_sync(&*store, tenant, input, mode)).await?;
+    Ok(json_bytes(bytes))
+}
+
+/// Syncs the tenant's whole active set.
+#[utoipa::path(post, path = "/api/sync/v2/contrats", tag = "contrats",
+    params(("allowMassRemoval" = Option<bool>, Query, description = "confirm a sync that archives more than 30% of the active contracts")),
+    request_body(content = Value, content_type = "application/json",
+        description = "every active contract: a bare array, or `{\"contrats\": [...]}`"),
+    responses(
+        (status = 200, description = "`{\"total\", \"contrats\", \"summary\": {same, added, updated, removed}, \"warnings\"}`"),
+        (status = 400, description = "not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid token", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`mass_removal`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "body too large", body = crate::openapi::ErrorBody),
+        (status = 415, description = "not application/json", body = crate::openapi::ErrorBody),
+        (status = 422, description = "every problem; nothing changed", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn post_contracts(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    Query(query): Query<HashMap<String, String>>,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Response, ApiError> {
+    let allow_mass_removal = allow_mass_removal(&query)?;
+    sync(
+        state,
+        tenant.id,
+        Input::Full(bytes),
+        Mode::Apply { allow_mass_removal },
+    )
+    .await
+}
+
+/// Merges a delta into the active set, then syncs the merged set.
+#[utoipa::path(post, path = "/api/sync/v2/contrats/changes", tag = "contrats",
+    params(("allowMassRemoval" = Option<bool>, Query, description = "confirm a mass removal")),
+    request_body(content = Value, content_type = "application/json",
+        description = "`{\"changes\": {\"added\": [...], \"updated\": [...], \"removed\": [\"codeContrat\"]}}`"),
+    responses(
+        (status = 200, description = "as `POST /api/sync/v2/contrats`"),
+        (status = 400, description = "not JSON", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`mass_removal`", body = crate::openapi::ErrorBody),
+        (status = 422, description = "every problem of the delta and of the merged set", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn post_changes(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    Query(query): Query<HashMap<String, String>>,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Response, ApiError> {
+    let allow_mass_removal = allow_mass_removal(&query)?;
+    sync(
+        state,
+        tenant.id,
+        Input::Changes(bytes),
+        Mode::Apply { allow_mass_removal },
+    )
+    .await
+}
+
+/// The same checks and diff as the sync, nothing written.
+#[utoipa::path(post, path = "/api/sync/v1/contrats-diff", tag = "contrats",
+    request_body(content = Value, content_type = "application/json", description = "as the sync"),
+    responses(
+        (status = 200, description = "`{\"same\", \"added\", \"updated\", \"removed\", \"changes\": {codeContrat: [{field, old, new}]}, \"summary\"}`"),
+        (status = 422, description = "every problem", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn post_diff(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let bytes =
+        blocking(move || run_sync(&*store, tenant.id, Input::Full(bytes), Mode::DryRun)).await?;
+    Ok(json_bytes(bytes))
+}
+
+/// `?limit=&page=` as (offset, limit).
+fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
+    let positive = |name: &str, default: usize| -> Result<usize, ApiError> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(ApiError::BadParameter(format!(
+                    "{name} must be a positive integer, not \"{raw}\""
+                ))),
+            },
+        }
+    };
+    let limit = positive("limit", DEFAULT_LIMIT)?;
+    if limit > MAX_LIMIT {
+        return Err(ApiError::BadParameter(format!(
+            "limit must be at most {MAX_LIMIT}, not {limit}"
+        )));
+    }
+    let page = positive("page", 1)?;
+    let offset = (page - 1)
+        .checked_mul(limit)
+        .ok_or_else(|| ApiError::BadParameter(format!("page {page} is out of range")))?;
+    Ok((offset, limit))
+}
+
+async fn list(
+    state: AppState,
+    tenant: TenantId,
+    listing: Listing,
+    query: HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let (offset, limit) = paging(&query)?;
+    let store = state.store.clone();
+    let bytes = blocking(move || {
+        let page = store.page(tenant, listing, offset, limit)?;
+        let size: usize = page.contracts.iter().map(|c| c.len() + 1).sum();
+        let mut out = Vec::with_capacity(size + 40);
+        out.extend_from_slice(format!("{{\"total\":{},\"contrats\":[", page.total).as_bytes());
+        for (i, contract) in page.contracts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(contract.as_bytes());
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
+    })
+    .await?;
+    Ok(json_bytes(bytes))
+}
+
+/// Integrated contracts: active and matched by a session model.
+#[utoipa::path(get, path = "/api/sync/v1/contrats", tag = "contrats",
+    params(("limit" = Option<u32>, Query, description = "page size, 1 to 10000, default 1000"),
+           ("page" = Option<u32>, Query, description = "1-based page, default 1")),
+    responses((status = 200, description = "`{\"total\", \"contrats\"}` ordered by codeContrat"),
+              (status = 400, description = "bad limit or page", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_integrated(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    list(state, tenant.id, Listing::Integrated, query).await
+}
+
+/// Transmitted contracts: every active one.
+#[utoipa::path(get, path = "/api/sync/v1/contrats-get-all", tag = "contrats",
+    params(("limit" = Option<u32>, Query, description = "page size, 1 to 10000, default 1000"),
+           ("page" = Option<u32>, Query, description = "1-based page, default 1")),
+    responses((status = 200, description = "`{\"total\", \"contrats\"}` ordered by codeContrat"),
+              (status = 400, description = "bad limit or page", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_transmitted(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    list(state, tenant.id, Listing::Transmitted, query).await
+}
+
+/// Deletes every contract, calendar and absence of a sandbox tenant.
+#[utoipa::path(delete, path = "/api/sync/v1/contrats", tag = "contrats",
+    responses((status = 200, description = "`{\"deleted\": true}`"),
+              (status = 403, description = "not a sandbox tenant", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_contracts(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+) -> Result<Json<Value>, ApiError> {
+    if !tenant.sandbox {
+        return Err(ApiError::Forbidden(format!(
+            "tenant {} is not a sandbox: its contracts cannot be deleted",
+            tenant.name
+        )));
+    }
+    let _guard = state.lock_tenant(tenant.id).await;
+    let store = state.store.clone();
+    blocking(move || Ok(store.delete_all(tenant.id)?)).await?;
+    Ok(Json(json!({"deleted": true})))
+}
+
+/// The tenant's session models.
+#[utoipa::path(get, path = "/api/sync/v1/session-models", tag = "session models",
+    responses((status = 200, description = "`[{\"codeFormation\", \"codeAnnee\", \"codeSite\"?, \"codePeriode\"?}]`")),
+    security(("bearer" = [])))]
+pub async fn get_models(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+) -> Result<Json<Vec<SessionModel>>, ApiError> {
+    let store = state.store.clone();
+    Ok(Json(
+        blocking(move || Ok(store.session_models(tenant.id)?)).await?,
+    ))
+}
+
+/// Replaces the tenant's session models; contracts they match become integrated.
+#[utoipa::path(put, path = "/api/sync/v1/session-models", tag = "session models",
+    request_body(content = Value, content_type = "application/json",
+        description = "`[{\"codeFormation\", \"codeAnnee\", \"codeSite\"?, \"codePeriode\"?}]`; omitted fields match anything"),
+    responses((status = 200, description = "the stored models"),
+              (status = 422, description = "a blank code or a repeated model", body = crate::openapi::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_models(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    ApiJson(models): ApiJson<Vec<SessionModel>>,
+) -> Result<Json<Vec<SessionModel>>, ApiError> {
+    let problems = check_session_models(&models);
+    if !problems.is_empty() {
+        return Err(ApiError::validation(
+            "the session models are refused",
+            &problems,
+        ));
+    }
+    let _guard = state.lock_tenant(tenant.id).await;
+    let store = state.store.clone();
+    blocking(move || {
+        store.set_session_models(tenant.id, &models)?;
+        Ok(Json(models))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_paging(query: &[(&str, &str)], expected: Result<(usize, usize), ()>) {
+        let query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(paging(&query).map_err(|_| ()), expected, "{query:?}");
+    }
+
+    #[test]
+    fn paging_parameters() {
+        check_paging(&[], Ok((0, 1000)));
+        check_paging(&[("limit", "10"), ("page", "3")], Ok((20, 10)));
+        check_paging(&[("limit", "10000")], Ok((0, 10000)));
+        check_paging(&[("limit", "10001")], Err(()));
+        check_paging(&[("limit", "0")], Err(()));
+        check_paging(&[("page", "0")], Err(()));
+        check_paging(&[("page", "-1")], Err(()));
+        check_paging(&[("page", "x")], Err(()));
+        check_paging(&[("page", "99999999999999999999")], Err(()));
+    }
+}
