@@ -65,6 +65,36 @@ static STOPS: [bool; 256] = {
     table
 };
 
+/// The position of the first byte at or after `pos` that ends a run of plain string bytes
+/// (see [`STOPS`]), or the end of input; eight bytes at a time.
+#[inline]
+fn skip_plain(bytes: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set in each byte of `v` that is zero (exact for the lowest one).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(chunk);
+        let stops = zero(x ^ (ONES * u64::from(b'"')))
+            | zero(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
+        if stops != 0 {
+            return pos + (stops.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while let Some(&byte) = bytes.get(pos) {
+        if STOPS[byte as usize] {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -187,12 +217,7 @@ impl<'a> Scanner<'a> {
         }
         self.pos += 1;
         let start = self.pos;
-        while let Some(&byte) = self.bytes.get(self.pos) {
-            if STOPS[byte as usize] {
-                break;
-            }
-            self.pos += 1;
-        }
+        self.pos = skip_plain(self.bytes, self.pos);
         match self.peek()? {
             b'"' => {
                 let s = self.text.get(start..self.pos).ok_or(GiveUp)?;
@@ -209,12 +234,7 @@ impl<'a> Scanner<'a> {
         let mut out = String::from(self.text.get(start..self.pos).ok_or(GiveUp)?);
         loop {
             let run = self.pos;
-            while let Some(&byte) = self.bytes.get(self.pos) {
-                if STOPS[byte as usize] {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = skip_plain(self.bytes, self.pos);
             out.push_str(self.text.get(run..self.pos).ok_or(GiveUp)?);
             match self.peek()? {
                 b'"' => {
@@ -318,6 +338,19 @@ mod tests {
         check(r#"[{"codeContrat": nul}]"#, false);
         check(r#"[1]"#, false);
         check("", false);
+    }
+
+    #[test]
+    fn finds_every_stop_byte_whatever_its_place_in_a_word() {
+        for len in 0..20 {
+            for stop in ["\\\"", "\\\\", "\\n", "\t", "\u{1f}", "é"] {
+                let value = format!("{}{stop}{}", "a".repeat(len), "b".repeat(len % 7));
+                let text = format!("[{{\"codeContrat\": \"{value}\", \"nomSite\": \"{value}x\"}}]");
+                check_same(text.as_bytes());
+            }
+        }
+        let payload = scan(br#"[{"codeContrat": "0123456789abcdef\"x"}]"#).unwrap();
+        assert_eq!(payload.contracts[0].key(), "0123456789abcdef\"x");
     }
 
     fn json_string() -> impl Strategy<Value = String> {
