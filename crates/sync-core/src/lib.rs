@@ -24,6 +24,7 @@
 //!   that does not depend on the number of threads.
 //! - [`gen`] generates realistic, seeded test data.
 
+pub mod check;
 pub mod contract;
 pub mod diff;
 pub mod field;
