@@ -1,0 +1,177 @@
+//! `sync-cli diff PREVIOUS CURRENT`: both exports validated, then compared.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use sync_core::{Contract, Diff};
+
+use crate::input::{self, Checked};
+use crate::output::{self, ReportJson};
+use crate::progress::Progress;
+use crate::{DiffArgs, Format, EXIT_PROBLEMS};
+
+/// Warnings shown on stderr per file before a diff; `validate` lists them all.
+const WARNINGS_SHOWN: usize = 10;
+
+pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let (previous_path, current_path) = (args.previous.as_path(), args.current.as_path());
+    let (previous_bytes, current_bytes) = input::read_pair(previous_path, current_path)?;
+
+    let step = Progress::step("parsing and validating");
+    let (previous, current) = std::thread::scope(|s| {
+        let previous = s.spawn(|| input::check(previous_path, &previous_bytes));
+        let current = input::check(current_path, &current_bytes);
+        (input::join(previous), current)
+    });
+    step.finish();
+
+    let mut out = output::open(args.output.as_deref())?;
+    let files = [(previous_path, &previous), (current_path, &current)];
+    if files.iter().any(|(_, c)| !c.report.is_valid()) {
+        write_problems(&mut out, args.format, &files)?;
+        out.flush()?;
+        for (path, checked) in files.iter().filter(|(_, c)| !c.report.is_valid()) {
+            eprintln!(
+                "error: {}; nothing compared",
+                output::report_summary(path, checked)
+            );
+        }
+        return Ok(ExitCode::from(EXIT_PROBLEMS));
+    }
+    for (path, checked) in files {
+        output::warn(
+            path,
+            &checked.report.warnings().collect::<Vec<_>>(),
+            WARNINGS_SHOWN,
+        );
+    }
+
+    let step = Progress::step("comparing");
+    let diff = sync_core::diff(&previous.payload.contracts, &current.payload.contracts);
+    step.finish();
+
+    let written = match args.format {
+        Format::Json => write_json(&mut out, &diff),
+        Format::Text => write_text(&mut out, &diff),
+    };
+    written
+        .and_then(|()| out.flush())
+        .with_context(|| match &args.output {
+            Some(path) => format!("cannot write {}", path.display()),
+            None => "cannot write the output".to_owned(),
+        })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The problems of both files in the `validate` format, each naming its file: in JSON
+/// `{"previous": {"file", "valid", "contracts", "errors", "warnings"}, "current": {...}}`.
+fn write_problems(
+    out: &mut impl Write,
+    format: Format,
+    files: &[(&Path, &Checked<'_>); 2],
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => {
+            let [(pp, pc), (cp, cc)] = *files;
+            #[derive(serde::Serialize)]
+            struct Both<'r> {
+                previous: ReportJson<'r>,
+                current: ReportJson<'r>,
+            }
+            let both = Both {
+                previous: ReportJson {
+                    file: Some(pp),
+                    checked: pc,
+                },
+                current: ReportJson {
+                    file: Some(cp),
+                    checked: cc,
+                },
+            };
+            serde_json::to_writer(&mut *out, &both)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            for (path, checked) in files {
+                let prefix = format!("{}: ", path.display());
+                output::write_report_text(out, path, checked, &prefix)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `{"same", "added", "updated", "removed", "changes"}`, streamed.
+fn write_json(out: &mut impl Write, diff: &Diff<'_, '_>) -> std::io::Result<()> {
+    let total = diff.current.len() + diff.removed.len();
+    let progress = Progress::items("writing", total as u64);
+    let arrays: [(&str, Vec<&Contract<'_>>); 4] = [
+        ("same", diff.same_contracts().collect()),
+        ("added", diff.added_contracts().collect()),
+        ("updated", diff.updated_contracts().collect()),
+        ("removed", diff.removed_contracts().collect()),
+    ];
+    for (i, (name, contracts)) in arrays.iter().enumerate() {
+        out.write_all(if i == 0 { b"{" } else { b",\n" })?;
+        write!(out, "\"{name}\":")?;
+        output::write_contracts(out, contracts, &progress)?;
+    }
+    drop(arrays);
+    out.write_all(b",\n\"changes\":{")?;
+    for (i, update) in diff.updated.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *out, diff.current[update.current].key())?;
+        out.write_all(b":")?;
+        serde_json::to_writer(&mut *out, &diff.changes(update))?;
+    }
+    out.write_all(if diff.updated.is_empty() {
+        b"}}\n"
+    } else {
+        b"\n}}\n"
+    })?;
+    progress.finish();
+    Ok(())
+}
+
+/// The counts, then each updated contract with its changed fields, then the codes added and
+/// removed.
+fn write_text(out: &mut impl Write, diff: &Diff<'_, '_>) -> std::io::Result<()> {
+    writeln!(out, "{}", output::summary_line(&diff.summary()))?;
+    if !diff.updated.is_empty() {
+        writeln!(out, "\nupdated ({}):", diff.updated.len())?;
+        for update in &diff.updated {
+            writeln!(out, "  {}", diff.current[update.current].key())?;
+            for change in diff.changes(update) {
+                writeln!(
+                    out,
+                    "    {}: {} -> {}",
+                    change.field.name(),
+                    shown(change.old),
+                    shown(change.new)
+                )?;
+            }
+        }
+    }
+    for (name, contracts) in [
+        ("added", diff.added_contracts().collect::<Vec<_>>()),
+        ("removed", diff.removed_contracts().collect()),
+    ] {
+        if !contracts.is_empty() {
+            writeln!(out, "\n{name} ({}):", contracts.len())?;
+            for contract in contracts {
+                writeln!(out, "  {}", contract.key())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value quoted as JSON, or `(absent)`.
+fn shown(value: Option<&str>) -> String {
+    value.map_or_else(
+        || "(absent)".to_owned(),
+        |v| serde_json::to_string(v).unwrap_or_default(),
+    )
+}

@@ -1,0 +1,327 @@
+//! `sync-cli`: the integrator's command line over `sync-core`.
+//!
+//! A thin layer: argument parsing, file reading, output formatting and exit codes. Every rule
+//! (parsing, validation, diff, generation) is a call into `sync-core`.
+//!
+//! Exit codes, as ripgrep and ruff use them: **0** success, **1** the input has errors (or a
+//! server refused it), **2** the command could not do its job (usage error, unreadable file,
+//! server unreachable).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod diff;
+mod gen;
+mod input;
+mod output;
+mod progress;
+mod push;
+mod validate;
+
+/// Exit code: the input has errors, or a server refused it.
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit code: usage error, unreadable file, unreachable server.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// Validate, diff, generate and push apprenticeship contract exports (document 000).
+#[derive(Debug, Parser)]
+#[command(name = "sync-cli", version, about, long_about = None)]
+#[command(after_help = "\
+Exit codes: 0 success, 1 the input has errors (or the server refused it), 2 usage error,
+unreadable file or unreachable server.
+
+Examples:
+  sync-cli validate export.json
+  sync-cli diff previous.json current.json --format json --output diff.json
+  sync-cli gen --contracts 100000 --out /tmp/school
+  sync-cli push export.json --url https://sync.example.org --dry-run")]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands. New ones (`serve`, `tenant`) are added as variants here.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an export: every problem at once, errors and warnings.
+    #[command(after_help = "\
+Exit codes: 0 valid (warnings allowed), 1 the file has errors, 2 usage error or unreadable file.
+
+Examples:
+  sync-cli validate export.json
+  sync-cli validate export.json --format json > report.json")]
+    Validate(ValidateArgs),
+    /// Compare two exports: same, added, updated and removed contracts.
+    #[command(after_help = "\
+Both files are validated first; if either has errors, the problems are shown (naming the file)
+and the exit code is 1. Otherwise the exit code is 0, whether or not there are differences.
+
+Examples:
+  sync-cli diff previous.json current.json
+  sync-cli diff previous.json current.json --format json --output diff.json")]
+    Diff(DiffArgs),
+    /// Generate a realistic previous and current export of a school, for tests and benches.
+    #[command(after_help = "\
+Writes DIR/previous.json and DIR/current.json (bare JSON arrays, one contract per line);
+the same options give the same bytes. Prints the counts `sync-cli diff` will find.
+
+Example:
+  sync-cli gen --contracts 10000 --seed 7 --change-rate 0.2 --out /tmp/school")]
+    Gen(GenArgs),
+    /// Send an export to a server speaking document 000 (validated locally first).
+    #[command(after_help = "\
+Without --dry-run the file is posted to BASE_URL/api/sync/v2/contrats and the server's summary
+is printed; with it, to BASE_URL/api/sync/v1/contrats-diff and the four counts are printed.
+The token is sent as `Authorization: Bearer ...` and never printed. Network errors and 5xx
+answers are retried with exponential backoff; a 4xx answer is shown and not retried.
+
+Exit codes: 0 accepted, 1 invalid file or refused by the server (4xx), 2 usage error,
+unreadable file, or server unreachable or failing (5xx) after the retries.
+
+Examples:
+  SYNC_TOKEN=... sync-cli push export.json --url https://sync.example.org --dry-run
+  sync-cli push export.json --url http://127.0.0.1:8080 --token \"$TOKEN\"")]
+    Push(PushArgs),
+}
+
+/// Output format of `validate` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// Lines for a person.
+    #[default]
+    Text,
+    /// One JSON document for a program.
+    Json,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The export: a JSON array of contracts or {"contrats": [...]}.
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The previous export.
+    pub previous: PathBuf,
+    /// The current export.
+    pub current: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `gen`.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Number of contracts in the previous export.
+    #[arg(long)]
+    pub contracts: usize,
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Share of contracts that differ in the current export (split between added, updated and
+    /// removed), from 0 to 1.
+    #[arg(long, default_value_t = 0.1, value_parser = parse_rate)]
+    pub change_rate: f64,
+    /// Directory to write previous.json and current.json into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Arguments of `push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The export to send.
+    pub file: PathBuf,
+    /// The server's base URL, e.g. https://sync.example.org (the API paths are appended).
+    #[arg(long)]
+    pub url: String,
+    /// Bearer token of the training organisation.
+    #[arg(long, env = "SYNC_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Ask the server what would change (contrats-diff) without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Time limit of one attempt, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+    /// Retries after a network error or a 5xx answer.
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// Delay before the first retry, in milliseconds; doubled at each retry.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub retry_delay: u64,
+}
+
+impl PushArgs {
+    /// The time limit of one attempt.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+
+    /// The delay before the first retry.
+    pub fn retry_delay(&self) -> Duration {
+        Duration::from_millis(self.retry_delay)
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("{rate} is not between 0 and 1"))
+    }
+}
+
+/// Parses the command line (the program name first), without exiting or printing.
+pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+}
+
+/// Runs a parsed command; `Err` is a failure of the command itself (exit code 2).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Gen(args) => gen::run(&args),
+        Command::Push(args) => push::run(&args),
+    }
+}
+
+/// The whole program: parse, run, report a failure, return the exit code.
+pub fn main_with<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match parse_args(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { EXIT_FAILURE } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Parses `line` (split on spaces) and describes the result, or the error's kind.
+    fn check(line: &str, expected: &str) {
+        let args = std::iter::once("sync-cli").chain(line.split_whitespace());
+        let got = match parse_args(args) {
+            Ok(cli) => match cli.command {
+                Command::Validate(a) => format!("validate {} {:?}", a.file.display(), a.format),
+                Command::Diff(a) => format!(
+                    "diff {} {} {:?} {:?}",
+                    a.previous.display(),
+                    a.current.display(),
+                    a.format,
+                    a.output
+                ),
+                Command::Gen(a) => format!(
+                    "gen {} {} {} {}",
+                    a.contracts,
+                    a.seed,
+                    a.change_rate,
+                    a.out.display()
+                ),
+                Command::Push(a) => format!(
+                    "push {} {} token={} dry={} {:?} {} {:?}",
+                    a.file.display(),
+                    a.url,
+                    a.token,
+                    a.dry_run,
+                    a.timeout(),
+                    a.retries,
+                    a.retry_delay()
+                ),
+            },
+            Err(err) => format!("error {:?}", err.kind()),
+        };
+        assert_eq!(got, expected, "for `{line}`");
+    }
+
+    #[test]
+    fn arguments() {
+        check("validate a.json", "validate a.json Text");
+        check("validate a.json --format json", "validate a.json Json");
+        check("validate a.json --format xml", "error InvalidValue");
+        check("validate", "error MissingRequiredArgument");
+        check("diff a b", "diff a b Text None");
+        check(
+            "diff a b --format json --output o.json",
+            "diff a b Json Some(\"o.json\")",
+        );
+        check("diff a", "error MissingRequiredArgument");
+        check("gen --contracts 10 --out d", "gen 10 42 0.1 d");
+        check(
+            "gen --contracts 10 --seed 7 --change-rate 0.5 --out d",
+            "gen 10 7 0.5 d",
+        );
+        check(
+            "gen --contracts 10 --change-rate 2 --out d",
+            "error ValueValidation",
+        );
+        check("gen --contracts ten --out d", "error ValueValidation");
+        check("gen --out d", "error MissingRequiredArgument");
+        check(
+            "push f.json --url http://h --token t --dry-run",
+            "push f.json http://h token=t dry=true 300s 3 500ms",
+        );
+        check(
+            "push f.json --url http://h --token t --timeout 5 --retries 0 --retry-delay 1",
+            "push f.json http://h token=t dry=false 5s 0 1ms",
+        );
+        check("frobnicate", "error InvalidSubcommand");
+        check("--help", "error DisplayHelp");
+    }
+
+    #[test]
+    fn every_command_has_an_example_in_its_help() {
+        let mut cli = Cli::command();
+        for sub in cli.get_subcommands_mut() {
+            let help = sub.render_long_help().to_string();
+            assert!(
+                help.contains(&format!("sync-cli {}", sub.get_name())),
+                "{}: {help}",
+                sub.get_name()
+            );
+        }
+    }
+}
