@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Compare tool (issue 6): generates N contracts twice with `sync-cli gen`, writes the same pair as
+# CSV, then times, in one run and on the same machine:
+#   1. `sync-cli diff` on the JSON pair (text output);
+#   2. the floor: reading and parsing the same JSON pair and nothing else;
+#   3. the peer: the csv-diff crate (the engine behind `qsv diff`) on the CSV pair, keyed on
+#      the contract code.
+# It prints wall time and peak memory (max RSS, from /usr/bin/time) of each, and the ratios.
+#
+#   bash benches/compare.sh [N]        (default N = 1000000; data under target/compare-N)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+n="${1:-1000000}"
+dir="target/compare-$n"
+mkdir -p "$dir"
+
+echo "building (release)..." >&2
+cargo build --release --quiet -p sync-cli
+cargo build --release --quiet -p sync-benches --example parse_only --example to_csv --example csv_peer
+bin=target/release
+ex=target/release/examples
+
+if [[ ! -s "$dir/current.csv" ]]; then
+  echo "generating $n contracts in $dir..." >&2
+  "$bin/sync-cli" gen --contracts "$n" --seed 1 --out "$dir" >/dev/null
+  "$ex/to_csv" "$dir/previous.json" "$dir/previous.csv"
+  "$ex/to_csv" "$dir/current.json" "$dir/current.csv"
+fi
+
+# measure NAME COMMAND...: runs the command once, output discarded, and records wall seconds
+# and peak memory in MB.
+declare -A wall rss
+measure() {
+  local name="$1"; shift
+  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" >"$dir/$name.out"
+  read -r w kb <"$dir/time.txt"
+  wall[$name]="$w"
+  rss[$name]=$((kb / 1024))
+}
+
+measure cli "$bin/sync-cli" diff "$dir/previous.json" "$dir/current.json" --format text
+measure floor "$ex/parse_only" "$dir/previous.json" "$dir/current.json"
+measure peer "$ex/csv_peer" "$dir/previous.csv" "$dir/current.csv"
+
+json_mb=$(( ($(stat -c %s "$dir/previous.json") + $(stat -c %s "$dir/current.json")) / 1048576 ))
+csv_mb=$(( ($(stat -c %s "$dir/previous.csv") + $(stat -c %s "$dir/current.csv")) / 1048576 ))
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "compare: $n contracts per file; JSON pair ${json_mb} MB, CSV pair ${csv_mb} MB; $(nproc) cores"
+printf '%-34s %8s %10s\n' "run" "wall s" "peak MB"
+printf '%-34s %8s %10s\n' "sync-cli diff (JSON)" "${wall[cli]}" "${rss[cli]}"
+printf '%-34s %8s %10s\n' "floor: read + parse (JSON)" "${wall[floor]}" "${rss[floor]}"
+printf '%-34s %8s %10s\n' "peer: csv-diff (CSV)" "${wall[peer]}" "${rss[peer]}"
+echo "sync-cli / floor: $(ratio "${wall[cli]}" "${wall[floor]}")x time (target <= 1.3)"
+echo "sync-cli / peer:  $(ratio "${wall[cli]}" "${wall[peer]}")x time (target < 1)"
+echo "sync-cli peak memory / JSON pair size: $(ratio "${rss[cli]}" "$json_mb")x (target < 1.5)"
+head -1 "$dir/cli.out" | sed 's/^/sync-cli says: /'
+sed 's/^/peer says: /' "$dir/peer.out"
