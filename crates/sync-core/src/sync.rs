@@ -4,15 +4,18 @@
 //! Values in, values out, like the rest of the core: the caller loads the active set and the
 //! models, and decides what to do with a refusal.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDateTime;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::contract::Contract;
-use crate::field::Field;
+use crate::contract::{normalize_email, Contract};
+use crate::field::{Field, Role};
 use crate::parse::Payload;
 use crate::problem::Problem;
+use crate::validate::KnownAccount;
 
 // ---------------------------------------------------------------------------------------------
 // The changes merge
@@ -260,6 +263,28 @@ fn relocate(list: ChangeList, p: &Problem) -> ChangeProblem {
         code: p.code.as_str().to_owned(),
         message: p.message.clone(),
     }
+}
+
+/// The distinct accounts (user code, role, email) of a set of contracts, for
+/// [`crate::validate_with`]: a host passes those of its stored contracts, archived included.
+pub fn accounts(contracts: &[Contract<'_>]) -> Vec<KnownAccount> {
+    let mut seen: HashSet<(&str, Role, Cow<'_, str>)> = HashSet::with_capacity(contracts.len() * 2);
+    for contract in contracts {
+        for role in Role::ALL {
+            let [code_field, _, _, email_field] = role.fields();
+            let code = contract.trimmed(code_field);
+            if !code.is_empty() {
+                seen.insert((code, role, normalize_email(contract.trimmed(email_field))));
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(code, role, email)| KnownAccount {
+            code: code.to_owned(),
+            role,
+            email: email.into_owned(),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -646,6 +671,22 @@ mod tests {
             "Added1:duplicate_change Removed0:duplicate_change",
         );
         check_merge(&[], &["A"], &["A"], "AH BF CF", "Removed0:duplicate_change");
+    }
+
+    #[test]
+    fn accounts_are_distinct() {
+        let mut a = contract("A", "F");
+        a.set(Field::CodeApprenant, Some("U1".into()));
+        a.set(Field::EmailApprenant, Some(" U1@x.fr".into()));
+        let mut b = a.clone();
+        b.set(Field::EmailApprenant, Some("u1@X.FR".into()));
+        b.set(Field::CodePersonnel, Some("T1".into()));
+        let mut got: Vec<String> = accounts(&[a, b])
+            .into_iter()
+            .map(|k| format!("{} {} {}", k.code, k.role, k.email))
+            .collect();
+        got.sort();
+        assert_eq!(got, ["T1 personnel ", "U1 apprenant u1@x.fr"]);
     }
 
     #[test]

@@ -137,7 +137,8 @@ fn run_sync(
 ) -> Result<Vec<u8>, ApiError> {
     let active_set = store.active_set(tenant)?;
     let active = active_set.parse();
-    let known = store.known_accounts(tenant)?;
+    let mut known = sync_core::sync::accounts(&active.contracts);
+    known.extend(store.archived_accounts(tenant)?);
     let body;
     let (payload, change_problems): (Payload<'_>, Vec<ChangeProblem>) = match &input {
         Input::Full(bytes) => (parse_contracts(bytes, "the contracts")?, Vec::new()),

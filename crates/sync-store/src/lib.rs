@@ -68,7 +68,8 @@ pub enum StoreError {
 /// Result of a store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The tenant's active contracts as one JSON array in wire format, ordered by `codeContrat`.
+/// The tenant's active contracts as one JSON array in wire format, in the order they were
+/// first stored.
 ///
 /// Kept as bytes so that the core's fast parser borrows from them ([`ActiveSet::parse`]).
 #[derive(Clone, Default)]
@@ -77,21 +78,45 @@ pub struct ActiveSet {
     len: usize,
 }
 
+/// Builds an [`ActiveSet`] one JSON object at a time.
+#[derive(Debug)]
+pub struct ActiveSetBuilder(ActiveSet);
+
+impl ActiveSetBuilder {
+    /// Appends one contract's JSON object.
+    pub fn push(&mut self, object: &str) {
+        let set = &mut self.0;
+        set.json.push(if set.len == 0 { b'[' } else { b',' });
+        set.json.extend_from_slice(object.as_bytes());
+        set.len += 1;
+    }
+
+    /// The set.
+    pub fn finish(mut self) -> ActiveSet {
+        if self.0.len == 0 {
+            self.0.json.push(b'[');
+        }
+        self.0.json.push(b']');
+        self.0
+    }
+}
+
 impl ActiveSet {
+    /// An empty builder.
+    pub fn builder() -> ActiveSetBuilder {
+        ActiveSetBuilder(ActiveSet {
+            json: Vec::with_capacity(1 << 20),
+            len: 0,
+        })
+    }
+
     /// Builds a set from wire-format JSON objects, one per contract.
     pub fn from_objects<'s>(objects: impl IntoIterator<Item = &'s str>) -> Self {
-        let mut json = Vec::with_capacity(1024);
-        json.push(b'[');
-        let mut len = 0;
+        let mut builder = Self::builder();
         for object in objects {
-            if len > 0 {
-                json.push(b',');
-            }
-            json.extend_from_slice(object.as_bytes());
-            len += 1;
+            builder.push(object);
         }
-        json.push(b']');
-        ActiveSet { json, len }
+        builder.finish()
     }
 
     /// Number of contracts.
@@ -190,10 +215,11 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The tenant owning a token hash.
     fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>>;
 
-    /// The active contracts, ordered by `codeContrat`.
+    /// The active contracts.
     fn active_set(&self, tenant: TenantId) -> Result<ActiveSet>;
-    /// Every account (user code, role, email) of the tenant's contracts, archived included.
-    fn known_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>>;
+    /// The accounts (user code, role, email) of the tenant's archived contracts; with
+    /// [`sync_core::sync::accounts`] of the active set, every account the tenant knows.
+    fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>>;
     /// Applies one sync in one transaction: all of it or nothing.
     fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()>;
     /// A page of a listing; `offset` and `limit` count contracts.

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS tokens (
     tenant_id INTEGER NOT NULL REFERENCES tenants(id)
 );
 CREATE TABLE IF NOT EXISTS contracts (
+    id INTEGER PRIMARY KEY,
     tenant_id INTEGER NOT NULL REFERENCES tenants(id),
     code TEXT NOT NULL,
     data TEXT NOT NULL,
@@ -44,9 +45,10 @@ CREATE TABLE IF NOT EXISTS contracts (
     tutor_email TEXT NOT NULL,
     master_code TEXT NOT NULL,
     master_email TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, code)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS contracts_listing ON contracts (tenant_id, archived, integrated, code);
+    UNIQUE (tenant_id, code)
+);
+CREATE INDEX IF NOT EXISTS contracts_active ON contracts (tenant_id, archived, code);
+CREATE INDEX IF NOT EXISTS contracts_integrated ON contracts (tenant_id, archived, integrated, code);
 CREATE INDEX IF NOT EXISTS contracts_group ON contracts (tenant_id, group_code);
 CREATE INDEX IF NOT EXISTS contracts_apprentice ON contracts (tenant_id, apprentice_email);
 CREATE TABLE IF NOT EXISTS events (
@@ -64,7 +66,7 @@ CREATE TABLE IF NOT EXISTS absences (
     data TEXT NOT NULL,
     PRIMARY KEY (tenant_id, email, position)
 );
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 "#;
 
 /// The SQLite store.
@@ -99,6 +101,8 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
@@ -214,18 +218,23 @@ impl Store for SqliteStore {
     fn active_set(&self, tenant: TenantId) -> Result<ActiveSet> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT data FROM contracts WHERE tenant_id = ?1 AND archived = 0 ORDER BY code",
+                "SELECT data FROM contracts WHERE tenant_id = ?1 AND archived = 0 ORDER BY id",
             )?;
             let mut rows = stmt.query([tenant])?;
-            let mut objects: Vec<String> = Vec::new();
+            let mut set = ActiveSet::builder();
             while let Some(row) = rows.next()? {
-                objects.push(row.get(0)?);
+                let object = row.get_ref(0)?;
+                set.push(
+                    object
+                        .as_str()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                );
             }
-            Ok(ActiveSet::from_objects(objects.iter().map(String::as_str)))
+            Ok(set.finish())
         })
     }
 
-    fn known_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>> {
+    fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>> {
         self.read(|conn| {
             let mut out = Vec::new();
             for (role, code, email) in [
@@ -234,7 +243,8 @@ impl Store for SqliteStore {
                 (Role::CompanyTutor, "master_code", "master_email"),
             ] {
                 let sql = format!(
-                    "SELECT DISTINCT {code}, {email} FROM contracts WHERE tenant_id = ?1 AND {code} <> ''"
+                    "SELECT DISTINCT {code}, {email} FROM contracts
+                     WHERE tenant_id = ?1 AND archived = 1 AND {code} <> ''"
                 );
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let rows = stmt.query_map([tenant], |r| {
@@ -317,8 +327,11 @@ impl Store for SqliteStore {
             let total: i64 = conn
                 .prepare_cached(&count_sql)?
                 .query_row([tenant], |r| r.get(0))?;
+            // Skip `offset` entries on the covering index, then read one page of rows.
             let page_sql = format!(
-                "SELECT data FROM contracts WHERE {filter} ORDER BY code LIMIT ?2 OFFSET ?3"
+                "SELECT data FROM contracts WHERE {filter} AND code >= (
+                     SELECT code FROM contracts WHERE {filter} ORDER BY code LIMIT 1 OFFSET ?3)
+                 ORDER BY code LIMIT ?2"
             );
             let mut stmt = conn.prepare_cached(&page_sql)?;
             let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
@@ -560,7 +573,7 @@ mod tests {
         );
         assert_eq!(store.active_set(a.id).unwrap().parse().contracts.len(), 2);
         // Archived contracts still count as known accounts.
-        assert_eq!(store.known_accounts(a.id).unwrap().len(), 3);
+        assert_eq!(store.archived_accounts(a.id).unwrap().len(), 1);
         assert!(store.apprentice_is_active(a.id, " x1@e.FR ").unwrap());
         assert!(!store.apprentice_is_active(a.id, "x2@e.fr").unwrap());
         assert!(!store.apprentice_is_active(b.id, "x1@e.fr").unwrap());

@@ -1,0 +1,78 @@
+//! Measures the server on generated data: a POST of N contracts (default 100 000) to a fresh
+//! data directory, the same POST again (all `same`), and GET pages of 1000.
+//!
+//! `cargo run --release -p sync-http --example load -- [N]`
+
+use std::time::Instant;
+
+use reqwest::Client;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(100_000);
+    let generated = sync_core::gen::generate(&sync_core::gen::Options {
+        contracts: n,
+        seed: 7,
+        change_rate: 0.1,
+    });
+    let first = serde_json::to_vec(&generated.previous)?;
+    let second = serde_json::to_vec(&generated.current)?;
+    let dir = tempfile::tempdir()?;
+    let server = sync_http::start(sync_http::ServeConfig {
+        addr: "127.0.0.1:0".parse()?,
+        data_dir: dir.path().to_path_buf(),
+        tokens: vec![("bench".into(), "bench-token".into())],
+        ..Default::default()
+    })
+    .await?;
+    let base = format!("http://{}", server.addr());
+    let client = Client::new();
+    println!("{n} contracts, {:.1} MB of JSON", first.len() as f64 / 1e6);
+
+    let post = |body: Vec<u8>, query: &'static str| {
+        let request = client
+            .post(format!("{base}/api/sync/v2/contrats{query}"))
+            .bearer_auth("bench-token")
+            .header("Content-Type", "application/json")
+            .body(body);
+        async move {
+            let started = Instant::now();
+            let response = request.send().await?;
+            let status = response.status();
+            let bytes = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, started.elapsed(), bytes.len()))
+        }
+    };
+    for (label, body, query) in [
+        ("POST, fresh data dir (all added)", first.clone(), ""),
+        ("POST, same payload again (all same)", first, ""),
+        ("POST, 10% changed", second, "?allowMassRemoval=true"),
+    ] {
+        let (status, took, size) = post(body, query).await?;
+        println!(
+            "{label}: {status} in {:.3} s ({:.1} MB answer)",
+            took.as_secs_f64(),
+            size as f64 / 1e6
+        );
+    }
+    for page in [1, n / 2000] {
+        let url = format!("{base}/api/sync/v1/contrats-get-all?limit=1000&page={page}");
+        let mut best = f64::MAX;
+        for _ in 0..10 {
+            let started = Instant::now();
+            let response = client.get(&url).bearer_auth("bench-token").send().await?;
+            let _ = response.bytes().await?;
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+        println!(
+            "GET page {page} of 1000: best of 10 {:.1} ms",
+            best * 1000.0
+        );
+    }
+    server.stop().await?;
+    Ok(())
+}
