@@ -20,6 +20,7 @@ mod input;
 mod output;
 mod progress;
 mod push;
+mod server;
 mod validate;
 
 /// Exit code: the input has errors, or a server refused it.
@@ -87,6 +88,19 @@ Examples:
   SYNC_TOKEN=... sync-cli push export.json --url https://sync.example.org --dry-run
   sync-cli push export.json --url http://127.0.0.1:8080 --token \"$TOKEN\"")]
     Push(PushArgs),
+    /// Run the HTTP API of document 000 on an embedded SQLite database.
+    #[command(after_help = "\
+Tokens come from --token TENANT=TOKEN (repeatable) and SYNC_TOKENS=t1=tok1,t2=tok2; only their
+hashes are stored. Stops on Ctrl-C.
+
+Example:
+  sync-cli serve --addr 127.0.0.1:8080 --data /var/lib/campus-sync --token school=s3cret")]
+    Serve(server::ServeArgs),
+    /// Manage tenants: `tenant create NAME --data DIR [--sandbox]`.
+    #[command(after_help = "\
+Example:
+  sync-cli tenant create school --data /var/lib/campus-sync   # prints the token once")]
+    Tenant(server::TenantArgs),
 }
 
 /// Output format of `validate` and `diff`.
@@ -204,6 +218,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => gen::run(&args),
         Command::Push(args) => push::run(&args),
+        Command::Serve(args) => server::serve(args),
+        Command::Tenant(args) => server::tenant(args),
     }
 }
 
@@ -271,10 +287,49 @@ mod tests {
                     a.retries,
                     a.retry_delay()
                 ),
+                Command::Serve(a) => format!(
+                    "serve {} {} {:?} sandbox={} private={} {}",
+                    a.addr,
+                    a.data.display(),
+                    a.tokens,
+                    a.sandbox,
+                    a.calendar_allow_private,
+                    a.max_body_mb
+                ),
+                Command::Tenant(a) => match a.command {
+                    server::TenantCommand::Create(c) => {
+                        format!(
+                            "tenant create {} {} sandbox={}",
+                            c.name,
+                            c.data.display(),
+                            c.sandbox
+                        )
+                    }
+                },
             },
             Err(err) => format!("error {:?}", err.kind()),
         };
         assert_eq!(got, expected, "for `{line}`");
+    }
+
+    #[test]
+    fn server_commands() {
+        check(
+            "serve --data d --token a=x --token b=y=z --sandbox --max-body-mb 5",
+            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5"#,
+        );
+        check(
+            "serve --addr 0.0.0.0:9000 --data d --calendar-allow-private",
+            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256",
+        );
+        check("serve --data d --token nope", "error ValueValidation");
+        check("serve --data d --max-body-mb 0", "error ValueValidation");
+        check("serve", "error MissingRequiredArgument");
+        check(
+            "tenant create school --data d --sandbox",
+            "tenant create school d sandbox=true",
+        );
+        check("tenant create school", "error MissingRequiredArgument");
     }
 
     #[test]

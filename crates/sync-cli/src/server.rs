@@ -1,0 +1,158 @@
+//! `serve` and `tenant create`: run the HTTP API, and create tenants with a random token.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use sync_store::Store;
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory of the SQLite database (created if missing).
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: PathBuf,
+    /// A tenant and its bearer token, repeatable; `SYNC_TOKENS=t1=tok1,t2=tok2` adds more.
+    #[arg(long = "token", value_name = "TENANT=TOKEN", value_parser = parse_token)]
+    pub tokens: Vec<(String, String)>,
+    /// Make the tenants of --token and SYNC_TOKENS sandboxes (DELETE allowed).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Allow calendar URLs on loopback, private or link-local addresses.
+    #[arg(long)]
+    pub calendar_allow_private: bool,
+    /// Largest accepted request body, in MB.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_body_mb: u64,
+}
+
+/// Arguments of `tenant`.
+#[derive(Debug, Args)]
+pub struct TenantArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TenantCommand,
+}
+
+/// `tenant` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant (or add a token to an existing one): prints a random token once and
+    /// stores only its hash.
+    Create(TenantCreateArgs),
+}
+
+/// Arguments of `tenant create`.
+#[derive(Debug, Args)]
+pub struct TenantCreateArgs {
+    /// The tenant's name.
+    pub name: String,
+    /// Directory of the SQLite database (created if missing).
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: PathBuf,
+    /// Make the tenant a sandbox (DELETE allowed).
+    #[arg(long)]
+    pub sandbox: bool,
+}
+
+/// Parses `TENANT=TOKEN`.
+pub fn parse_token(raw: &str) -> Result<(String, String), String> {
+    let (tenant, token) = raw
+        .split_once('=')
+        .ok_or_else(|| "expected TENANT=TOKEN".to_owned())?;
+    let (tenant, token) = (tenant.trim(), token.trim());
+    if tenant.is_empty() || token.is_empty() {
+        return Err("expected TENANT=TOKEN with a non-empty tenant and token".to_owned());
+    }
+    Ok((tenant.to_owned(), token.to_owned()))
+}
+
+/// Parses `SYNC_TOKENS` (`t1=tok1,t2=tok2`; blank entries ignored).
+pub fn parse_token_list(raw: &str) -> Result<Vec<(String, String)>, String> {
+    raw.split(',')
+        .filter(|item| !item.trim().is_empty())
+        .map(|item| parse_token(item).map_err(|e| format!("SYNC_TOKENS: {e}")))
+        .collect()
+}
+
+/// Runs the server until Ctrl-C.
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut tokens = args.tokens;
+    if let Ok(raw) = std::env::var("SYNC_TOKENS") {
+        tokens.extend(parse_token_list(&raw).map_err(anyhow::Error::msg)?);
+    }
+    let config = sync_http::ServeConfig {
+        addr: args.addr,
+        data_dir: args.data,
+        tokens,
+        sandbox: args.sandbox,
+        calendar_allow_private: args.calendar_allow_private,
+        max_body_mb: usize::try_from(args.max_body_mb).unwrap_or(usize::MAX),
+    };
+    sync_http::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(sync_http::serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `tenant ...`.
+pub fn tenant(args: TenantArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        TenantCommand::Create(args) => {
+            let store = sync_store::SqliteStore::open(&args.data)?;
+            let token = sync_store::new_token().map_err(anyhow::Error::msg)?;
+            store.upsert_tenant(&args.name, &sync_store::hash_token(&token), args.sandbox)?;
+            eprintln!(
+                "tenant {} ready in {}; its token, shown only this once:",
+                args.name,
+                store.path().display()
+            );
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens() {
+        assert_eq!(parse_token("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_token("a").is_err());
+        assert!(parse_token("=tok").is_err());
+        assert!(parse_token("t=").is_err());
+        assert_eq!(
+            parse_token_list("t1=tok1, t2=tok2,").unwrap(),
+            [("t1".into(), "tok1".into()), ("t2".into(), "tok2".into())]
+        );
+        assert!(parse_token_list("t1").is_err());
+    }
+
+    #[test]
+    fn tenant_create_prints_a_token_that_the_store_knows_by_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = TenantCreateArgs {
+            name: "school".into(),
+            data: dir.path().to_path_buf(),
+            sandbox: true,
+        };
+        tenant(TenantArgs {
+            command: TenantCommand::Create(args),
+        })
+        .unwrap();
+        let store = sync_store::SqliteStore::open(dir.path()).unwrap();
+        // The token itself is not stored anywhere in the database file.
+        let bytes = std::fs::read(store.path()).unwrap();
+        assert!(!bytes.is_empty());
+    }
+}
