@@ -27,6 +27,7 @@
 
 pub mod absences;
 pub mod calendar;
+pub mod check;
 pub mod contracts;
 pub mod error;
 pub mod openapi;
