@@ -9,7 +9,7 @@ use sync_core::{Contract, Diff};
 
 use crate::input::{self, Checked};
 use crate::output::{self, ReportJson};
-use crate::progress::Progress;
+use crate::progress::{timed, Progress};
 use crate::{DiffArgs, Format, EXIT_PROBLEMS};
 
 /// Warnings shown on stderr per file before a diff; `validate` lists them all.
@@ -20,11 +20,15 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let (previous_bytes, current_bytes) = input::read_pair(previous_path, current_path)?;
 
     let step = Progress::step("parsing and validating");
-    let (previous, current) = std::thread::scope(|s| {
-        let previous = s.spawn(|| input::check(previous_path, &previous_bytes));
-        let current = input::check(current_path, &current_bytes);
+    // Parsing is sequential in the core: one file per thread. Validation is parallel in the
+    // core: one file after the other, so that only one file's cross-check tables are alive.
+    let (mut previous, mut current) = std::thread::scope(|s| {
+        let previous = s.spawn(|| input::parse(previous_path, &previous_bytes));
+        let current = input::parse(current_path, &current_bytes);
         (input::join(previous), current)
     });
+    input::validate(previous_path, &mut previous);
+    input::validate(current_path, &mut current);
     step.finish();
 
     let mut out = output::open(args.output.as_deref())?;
@@ -49,19 +53,22 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     }
 
     let step = Progress::step("comparing");
-    let diff = sync_core::diff(&previous.payload.contracts, &current.payload.contracts);
+    let diff = timed("diff", || {
+        sync_core::diff(&previous.payload.contracts, &current.payload.contracts)
+    });
     step.finish();
 
-    let written = match args.format {
-        Format::Json => write_json(&mut out, &diff),
-        Format::Text => write_text(&mut out, &diff),
-    };
-    written
+    let written = timed("write", || {
+        match args.format {
+            Format::Json => write_json(&mut out, &diff),
+            Format::Text => write_text(&mut out, &diff),
+        }
         .and_then(|()| out.flush())
-        .with_context(|| match &args.output {
-            Some(path) => format!("cannot write {}", path.display()),
-            None => "cannot write the output".to_owned(),
-        })?;
+    });
+    written.with_context(|| match &args.output {
+        Some(path) => format!("cannot write {}", path.display()),
+        None => "cannot write the output".to_owned(),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -104,7 +111,7 @@ fn write_problems(
 }
 
 /// `{"same", "added", "updated", "removed", "changes"}`, streamed.
-fn write_json(out: &mut impl Write, diff: &Diff<'_, '_>) -> std::io::Result<()> {
+fn write_json(out: &mut (impl Write + Send), diff: &Diff<'_, '_>) -> std::io::Result<()> {
     let total = diff.current.len() + diff.removed.len();
     let progress = Progress::items("writing", total as u64);
     let arrays: [(&str, Vec<&Contract<'_>>); 4] = [

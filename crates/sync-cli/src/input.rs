@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use sync_core::{Payload, Report};
 
-use crate::progress::Progress;
+use crate::progress::{timed, Progress};
 
 /// Bytes read per step, so that the progress bar moves.
 const CHUNK: u64 = 8 << 20;
@@ -40,10 +40,12 @@ pub(crate) fn read(path: &Path, progress: &Progress) -> anyhow::Result<Vec<u8>> 
 /// Reads two files at once, on two threads.
 pub(crate) fn read_pair(a: &Path, b: &Path) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
     let progress = Progress::bytes("reading", size(a) + size(b));
-    let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| read(a, &progress));
-        let b = read(b, &progress);
-        (join(a), b)
+    let (a, b) = timed("read both files", || {
+        std::thread::scope(|s| {
+            let a = s.spawn(|| read(a, &progress));
+            let b = read(b, &progress);
+            (join(a), b)
+        })
     });
     Ok((a?, b?))
 }
@@ -74,11 +76,20 @@ impl Checked<'_> {
 /// Parses and validates the bytes of `path`. Bytes that are not UTF-8 or not JSON give one
 /// `invalid_json` problem naming the file, the line and the column.
 pub(crate) fn check<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
-    match sync_core::parse(bytes) {
-        Ok(payload) => {
-            let report = sync_core::validate(&payload);
-            Checked { payload, report }
-        }
+    let mut checked = parse(path, bytes);
+    validate(path, &mut checked);
+    checked
+}
+
+/// Parses the bytes of `path`; the report then holds only an `invalid_json` problem, if any.
+pub(crate) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
+    match timed(&format!("parse {}", path.display()), || {
+        sync_core::parse(bytes)
+    }) {
+        Ok(payload) => Checked {
+            payload,
+            report: Report::default(),
+        },
         Err(err) => {
             let mut problem = err.to_problem();
             problem.message = format!("{}: {}", path.display(), problem.message);
@@ -89,5 +100,14 @@ pub(crate) fn check<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
                 },
             }
         }
+    }
+}
+
+/// Validates a parsed file (a file that is not JSON keeps its one problem).
+pub(crate) fn validate(path: &Path, checked: &mut Checked<'_>) {
+    if checked.report.problems.is_empty() {
+        checked.report = timed(&format!("validate {}", path.display()), || {
+            sync_core::validate(&checked.payload)
+        });
     }
 }

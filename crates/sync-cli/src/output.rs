@@ -17,12 +17,12 @@ use crate::progress::Progress;
 const BUFFER: usize = 1 << 20;
 
 /// Standard output, or the file given with `--output` (created or truncated).
-pub(crate) fn open(path: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write>>> {
-    let sink: Box<dyn Write> = match path {
+pub(crate) fn open(path: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write + Send>>> {
+    let sink: Box<dyn Write + Send> = match path {
         Some(path) => Box::new(
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         ),
-        None => Box::new(io::stdout().lock()),
+        None => Box::new(io::stdout()),
     };
     Ok(BufWriter::with_capacity(BUFFER, sink))
 }
@@ -133,32 +133,46 @@ const BATCH: usize = 16 * CHUNK;
 
 /// Writes `contracts` as a JSON array in the wire format, one contract per line.
 ///
-/// The contracts are serialized in parallel, a batch at a time, and written in order: the
-/// bytes are those of a sequential `serde_json` writer, with a newline before each item.
-pub(crate) fn write_contracts<W: Write>(
+/// The contracts are serialized in parallel, a batch at a time, while the previous batch is
+/// written: the bytes are those of a sequential `serde_json` writer with a newline before
+/// each item, and the memory held is two batches of text.
+pub(crate) fn write_contracts<W: Write + Send>(
     out: &mut W,
     contracts: &[&Contract<'_>],
     progress: &Progress,
 ) -> io::Result<()> {
     out.write_all(b"[")?;
+    let mut pending: Vec<Vec<u8>> = Vec::new();
     for (b, batch) in contracts.chunks(BATCH).enumerate() {
-        let parts: Vec<Vec<u8>> = batch
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let first = b * BATCH + c * CHUNK;
-                let mut buf = Vec::with_capacity(chunk.len() * 1024);
-                for (i, contract) in chunk.iter().enumerate() {
-                    buf.extend_from_slice(if first + i == 0 { b"\n" } else { b",\n" });
-                    serde_json::to_writer(&mut buf, contract).map_err(io::Error::other)?;
-                }
-                Ok(buf)
-            })
-            .collect::<io::Result<_>>()?;
-        for part in parts {
-            out.write_all(&part)?;
-        }
+        let (written, parts) = rayon::join(
+            || write_parts(out, &pending),
+            || serialize_batch(batch, b * BATCH),
+        );
+        written?;
+        pending = parts?;
         progress.inc(batch.len() as u64);
     }
+    write_parts(out, &pending)?;
     out.write_all(if contracts.is_empty() { b"]" } else { b"\n]" })
+}
+
+fn write_parts(out: &mut impl Write, parts: &[Vec<u8>]) -> io::Result<()> {
+    parts.iter().try_for_each(|part| out.write_all(part))
+}
+
+/// The text of `batch`, whose first contract is item `first` of the array, in parts.
+fn serialize_batch(batch: &[&Contract<'_>], first: usize) -> io::Result<Vec<Vec<u8>>> {
+    batch
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let first = first + c * CHUNK;
+            let mut buf = Vec::with_capacity(chunk.len() * 1024);
+            for (i, contract) in chunk.iter().enumerate() {
+                buf.extend_from_slice(if first + i == 0 { b"\n" } else { b",\n" });
+                serde_json::to_writer(&mut buf, contract).map_err(io::Error::other)?;
+            }
+            Ok(buf)
+        })
+        .collect()
 }

@@ -79,3 +79,15 @@ impl Drop for Progress {
         self.finish();
     }
 }
+
+/// Runs `f`, and prints how long it took on stderr when `SYNC_CLI_TIMINGS` is set (for
+/// measuring the phases of a run; see README, Performance).
+pub(crate) fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    if std::env::var_os("SYNC_CLI_TIMINGS").is_none() {
+        return f();
+    }
+    let start = std::time::Instant::now();
+    let value = f();
+    eprintln!("timing: {label}: {:.2} s", start.elapsed().as_secs_f64());
+    value
+}
