@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use crate::contract::Contract;
 use crate::diff::Summary;
-use crate::field::Field;
+use crate::field::{Field, FIELD_COUNT};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,19 +116,42 @@ const LAST_NAMES: &[&str] = &[
     "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
 ];
 const COMPANIES: &[&str] = &[
-    "Boulangerie du Centre", "Garage Lemoine", "Atelier Numérique", "Hôtel des Arts",
-    "Pharmacie Centrale", "Menuiserie Roux", "Cabinet Comptable Azur", "Transports Rapides",
-    "Librairie du Port", "Studio Graphique Nord", "Clinique Vétérinaire", "Électricité Moderne",
+    "Boulangerie du Centre",
+    "Garage Lemoine",
+    "Atelier Numérique",
+    "Hôtel des Arts",
+    "Pharmacie Centrale",
+    "Menuiserie Roux",
+    "Cabinet Comptable Azur",
+    "Transports Rapides",
+    "Librairie du Port",
+    "Studio Graphique Nord",
+    "Clinique Vétérinaire",
+    "Électricité Moderne",
 ];
 const FORMATIONS: &[&str] = &[
-    "BTS Commerce International", "BTS SIO option SLAM", "Bachelor Marketing Digital",
-    "CAP Boulanger", "BP Coiffure", "Licence Pro Logistique", "Titre Pro Développeur Web",
-    "BTS Comptabilité Gestion", "Master Management", "CAP Cuisine", "BTS Hôtellerie",
+    "BTS Commerce International",
+    "BTS SIO option SLAM",
+    "Bachelor Marketing Digital",
+    "CAP Boulanger",
+    "BP Coiffure",
+    "Licence Pro Logistique",
+    "Titre Pro Développeur Web",
+    "BTS Comptabilité Gestion",
+    "Master Management",
+    "CAP Cuisine",
+    "BTS Hôtellerie",
     "Bachelor Ressources Humaines",
 ];
 const SITES: &[&str] = &[
-    "Lyon Part-Dieu", "Paris Bercy", "Marseille Joliette", "Lille Europe", "Nantes Île",
-    "Bordeaux Lac", "Toulouse Compans", "Rennes Cesson",
+    "Lyon Part-Dieu",
+    "Paris Bercy",
+    "Marseille Joliette",
+    "Lille Europe",
+    "Nantes Île",
+    "Bordeaux Lac",
+    "Toulouse Compans",
+    "Rennes Cesson",
 ];
 const MISSIONS: &[&str] = &[
     "Assistant commercial",
@@ -168,18 +191,30 @@ impl School {
         let year = g.year;
         let start_day = 1 + rng.below(28);
         let duration = 1 + rng.below(2);
-        let mut c = Contract::new();
-        let mut set = |f: Field, v: String| c.set(f, Some(Cow::Owned(v)));
+        let mut values: [Option<String>; FIELD_COUNT] = Default::default();
+        let mut set = |f: Field, v: String| values[f.index()] = Some(v);
         set(Field::CodeContrat, format!("CT{:08}", n));
         set(Field::DateDebut, format!("{start_day:02}/09/{year}"));
-        set(Field::DateFin, format!("{:02}/08/{}", start_day, year + 1 + duration));
-        set(Field::NomEntreprise, self.company_name(rng.below(COMPANIES.len() * 50)));
+        set(
+            Field::DateFin,
+            format!("{:02}/08/{}", start_day, year + 1 + duration),
+        );
+        set(
+            Field::NomEntreprise,
+            self.company_name(rng.below(COMPANIES.len() * 50)),
+        );
         set(Field::CodeGroupe, format!("GRP{group:05}"));
-        set(Field::NomGroupe, format!("Groupe {} {}", g.formation_name, group));
+        set(
+            Field::NomGroupe,
+            format!("Groupe {} {}", g.formation_name, group),
+        );
         set(Field::CodeSite, format!("SITE{:02}", g.site));
         set(Field::NomSite, SITES[g.site].to_owned());
         set(Field::CodePeriode, format!("P{year}-{}", g.period));
-        set(Field::NomPeriode, format!("Période {} {year}-{}", g.period + 1, year + 1));
+        set(
+            Field::NomPeriode,
+            format!("Période {} {year}-{}", g.period + 1, year + 1),
+        );
         set(Field::CodeAnnee, format!("A{year}"));
         set(Field::NomAnnee, format!("Année {year}-{}", year + 1));
         set(Field::CodeFormation, format!("F{:04}", g.formation));
@@ -192,19 +227,28 @@ impl School {
         set(Field::CodeApprenant, format!("APP{n:08}"));
         set(Field::PrenomApprenant, first.to_owned());
         set(Field::NomApprenant, last.to_owned());
-        set(Field::EmailApprenant, email(first, last, "APP", n, "apprenti.example.org"));
+        set(
+            Field::EmailApprenant,
+            email(first, last, "APP", n, "apprenti.example.org"),
+        );
         let tutor = (group * 7 + rng.below(3)) % self.school_tutors;
         let (first, last) = self.person(self.seed.rotate_left(17) ^ tutor as u64);
         set(Field::CodePersonnel, format!("PER{tutor:06}"));
         set(Field::PrenomPersonnel, first.to_owned());
         set(Field::NomPersonnel, last.to_owned());
-        set(Field::EmailPersonnel, email(first, last, "PER", tutor, "ecole.example.org"));
+        set(
+            Field::EmailPersonnel,
+            email(first, last, "PER", tutor, "ecole.example.org"),
+        );
         let master = self.master_of(n, rng);
         let (first, last) = self.person(self.seed.rotate_left(33) ^ master as u64);
         set(Field::CodeMaitreApprentissage, format!("MA{master:07}"));
         set(Field::PrenomMaitreApprentissage, first.to_owned());
         set(Field::NomMaitreApprentissage, last.to_owned());
-        set(Field::EmailMaitreApprentissage, email(first, last, "MA", master, "entreprise.example.com"));
+        set(
+            Field::EmailMaitreApprentissage,
+            email(first, last, "MA", master, "entreprise.example.com"),
+        );
         let mission = MISSIONS[rng.below(MISSIONS.len())];
         set(Field::MissionTitle, mission.to_owned());
         set(
@@ -216,8 +260,11 @@ impl School {
             ),
         );
         set(Field::MonthStartGroup, "09".to_owned());
-        set(Field::Rncp, format!("RNCP{}", 30000 + g.formation * 7 % 9000));
-        c
+        set(
+            Field::Rncp,
+            format!("RNCP{}", 30000 + g.formation * 7 % 9000),
+        );
+        Contract::from_values(&values)
     }
 
     /// A changed version of `contract`, still valid and consistent with the rest of the set.
@@ -225,10 +272,16 @@ impl School {
         let mut c = contract.clone();
         let mut set = |f: Field, v: String| c.set(f, Some(Cow::Owned(v)));
         match rng.below(4) {
-            0 => set(Field::NomEntreprise, self.company_name(COMPANIES.len() * 50 + n)),
+            0 => set(
+                Field::NomEntreprise,
+                self.company_name(COMPANIES.len() * 50 + n),
+            ),
             1 => {
                 let year = self.placement((n / 25) % self.groups).year;
-                set(Field::DateFin, format!("{:02}/12/{}", 1 + rng.below(28), year + 3));
+                set(
+                    Field::DateFin,
+                    format!("{:02}/12/{}", 1 + rng.below(28), year + 3),
+                );
             }
             2 if self.company_tutors > 2 => {
                 // master_of(n) is n / 3 or n / 3 + 1: this one is always another tutor.
@@ -237,9 +290,15 @@ impl School {
                 set(Field::CodeMaitreApprentissage, format!("MA{master:07}"));
                 set(Field::PrenomMaitreApprentissage, first.to_owned());
                 set(Field::NomMaitreApprentissage, last.to_owned());
-                set(Field::EmailMaitreApprentissage, email(first, last, "MA", master, "entreprise.example.com"));
+                set(
+                    Field::EmailMaitreApprentissage,
+                    email(first, last, "MA", master, "entreprise.example.com"),
+                );
             }
-            _ => set(Field::MissionTitle, format!("{} (avenant)", MISSIONS[rng.below(MISSIONS.len())])),
+            _ => set(
+                Field::MissionTitle,
+                format!("{} (avenant)", MISSIONS[rng.below(MISSIONS.len())]),
+            ),
         }
         c
     }
@@ -249,7 +308,11 @@ impl School {
     }
 
     fn company_name(&self, k: usize) -> String {
-        format!("{} {}", COMPANIES[k % COMPANIES.len()], k / COMPANIES.len() + 1)
+        format!(
+            "{} {}",
+            COMPANIES[k % COMPANIES.len()],
+            k / COMPANIES.len() + 1
+        )
     }
 
     fn person(&self, key: u64) -> (&'static str, &'static str) {
@@ -268,7 +331,11 @@ impl School {
             period: rng.below(3),
             year: 2025 + rng.below(2),
             formation,
-            formation_name: format!("{} {}", FORMATIONS[formation % FORMATIONS.len()], formation / FORMATIONS.len() + 1),
+            formation_name: format!(
+                "{} {}",
+                FORMATIONS[formation % FORMATIONS.len()],
+                formation / FORMATIONS.len() + 1
+            ),
         }
     }
 }
@@ -293,7 +360,12 @@ fn email(first: &str, last: &str, prefix: &str, n: usize, domain: &str) -> Strin
             })
             .collect()
     };
-    format!("{}.{}.{}{n}@{domain}", ascii(first), ascii(last), prefix.to_ascii_lowercase())
+    format!(
+        "{}.{}.{}{n}@{domain}",
+        ascii(first),
+        ascii(last),
+        prefix.to_ascii_lowercase()
+    )
 }
 
 /// splitmix64: small, fast and the same on every platform.
@@ -326,11 +398,19 @@ mod tests {
     #[test]
     fn generated_sets_are_valid_and_match_their_counts() {
         for contracts in [0, 1, 7, 100, 3000] {
-            let g = generate(&Options { contracts, seed: 7, change_rate: 0.3 });
+            let g = generate(&Options {
+                contracts,
+                seed: 7,
+                change_rate: 0.3,
+            });
             for set in [&g.previous, &g.current] {
                 let payload = crate::Payload::from_contracts(set.clone());
                 let report = crate::validate(&payload);
-                assert!(report.is_valid(), "{contracts}: {:?}", report.problems.first());
+                assert!(
+                    report.is_valid(),
+                    "{contracts}: {:?}",
+                    report.problems.first()
+                );
                 assert_eq!(report.warnings().count(), 0);
             }
             assert_eq!(crate::diff(&g.previous, &g.current).summary(), g.expected);
@@ -339,7 +419,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_data_other_seed_other_data() {
-        let options = Options { contracts: 500, seed: 3, change_rate: 0.1 };
+        let options = Options {
+            contracts: 500,
+            seed: 3,
+            change_rate: 0.1,
+        };
         let (a, b) = (generate(&options), generate(&options));
         assert_eq!(a.previous, b.previous);
         assert_eq!(a.current, b.current);

@@ -101,18 +101,36 @@ fn contract_problems(payload: &Payload<'_>, index: usize, contract: &Contract<'_
                 contract.trimmed(Field::DateDebut),
                 contract.trimmed(Field::DateFin)
             );
-            out.push(problem(index, contract, Field::DateDebut, Code::DateOrder, message));
+            out.push(problem(
+                index,
+                contract,
+                Field::DateDebut,
+                Code::DateOrder,
+                message,
+            ));
         }
     }
     let brand_code = contract.trimmed(Field::CodeMarque);
     let brand_name = contract.trimmed(Field::NomMarque);
     if brand_code.is_empty() != brand_name.is_empty() {
         let (field, message) = if brand_name.is_empty() {
-            (Field::NomMarque, "codeMarque is set but nomMarque is not; send both or neither")
+            (
+                Field::NomMarque,
+                "codeMarque is set but nomMarque is not; send both or neither",
+            )
         } else {
-            (Field::CodeMarque, "nomMarque is set but codeMarque is not; send both or neither")
+            (
+                Field::CodeMarque,
+                "nomMarque is set but codeMarque is not; send both or neither",
+            )
         };
-        out.push(problem(index, contract, field, Code::BrandIncomplete, message.to_owned()));
+        out.push(problem(
+            index,
+            contract,
+            field,
+            Code::BrandIncomplete,
+            message.to_owned(),
+        ));
     }
     out
 }
@@ -153,9 +171,9 @@ pub fn is_plausible_email(value: &str) -> bool {
         && !local.contains("..")
         && domain.contains('.')
         && !domain.chars().any(forbidden)
-        && domain.split('.').all(|label| {
-            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
-        })
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
 }
 
 /// What the cross-contract pass remembers of a user code.
@@ -225,8 +243,17 @@ impl<'c> CrossCheck<'c> {
             return;
         }
         if let Some(&first) = self.keys.get(key) {
-            let message = format!("codeContrat {key} is already used by contract {}", self.describe(first));
-            out.push(problem(index, contract, Field::CodeContrat, Code::DuplicateContract, message));
+            let message = format!(
+                "codeContrat {key} is already used by contract {}",
+                self.describe(first)
+            );
+            out.push(problem(
+                index,
+                contract,
+                Field::CodeContrat,
+                Code::DuplicateContract,
+                message,
+            ));
         } else {
             self.keys.insert(key, index);
         }
@@ -269,32 +296,55 @@ impl<'c> CrossCheck<'c> {
                         "user code {code} is used here as {role} but as {other_role} in contract {}",
                         self.describe(other)
                     );
-                    out.push(problem(index, contract, code_field, Code::CodeRoleConflict, message));
+                    out.push(problem(
+                        index,
+                        contract,
+                        code_field,
+                        Code::CodeRoleConflict,
+                        message,
+                    ));
                 }
             }
             Some(user) => {
                 let other = user.index;
-                let email_differs = !email.is_empty() && !user.email.is_empty() && user.email != email;
-                let first_differs = !first.is_empty() && !user.first.is_empty() && user.first != first;
+                let email_differs =
+                    !email.is_empty() && !user.email.is_empty() && user.email != email;
+                let first_differs =
+                    !first.is_empty() && !user.first.is_empty() && user.first != first;
                 let last_differs = !last.is_empty() && !user.last.is_empty() && user.last != last;
-                let (known_email, known_first, known_last) = (user.email.clone(), user.first, user.last);
+                let (known_email, known_first, known_last) =
+                    (user.email.clone(), user.first, user.last);
                 if email_differs && self.first_report(Code::UserConflict, code, email.clone()) {
                     let message = format!(
                         "user code {code} has email {raw_email} here but {known_email} in contract {}",
                         self.describe(other)
                     );
-                    out.push(problem(index, contract, email_field, Code::UserConflict, message));
+                    out.push(problem(
+                        index,
+                        contract,
+                        email_field,
+                        Code::UserConflict,
+                        message,
+                    ));
                 }
                 for (differs, field, value, known) in [
                     (first_differs, first_field, first, known_first),
                     (last_differs, last_field, last, known_last),
                 ] {
-                    if differs && self.first_report(Code::UserNameMismatch, code, Cow::Borrowed(value)) {
+                    if differs
+                        && self.first_report(Code::UserNameMismatch, code, Cow::Borrowed(value))
+                    {
                         let message = format!(
                             "user code {code} is named \"{value}\" here but \"{known}\" in contract {}",
                             self.describe(other)
                         );
-                        out.push(problem(index, contract, field, Code::UserNameMismatch, message));
+                        out.push(problem(
+                            index,
+                            contract,
+                            field,
+                            Code::UserNameMismatch,
+                            message,
+                        ));
                     }
                 }
             }
@@ -313,14 +363,25 @@ impl<'c> CrossCheck<'c> {
                         "email {raw_email} is carried by user code {code} here but by {owner} in contract {}",
                         self.describe(other)
                     );
-                    out.push(problem(index, contract, email_field, Code::EmailConflict, message));
+                    out.push(problem(
+                        index,
+                        contract,
+                        email_field,
+                        Code::EmailConflict,
+                        message,
+                    ));
                 }
             }
             Some(_) => {}
         }
     }
 
-    fn check_references(&mut self, index: usize, contract: &'c Contract<'c>, out: &mut Vec<Problem>) {
+    fn check_references(
+        &mut self,
+        index: usize,
+        contract: &'c Contract<'c>,
+        out: &mut Vec<Problem>,
+    ) {
         for (slot, (code_field, name_field)) in REFERENCES.into_iter().enumerate() {
             let code = contract.trimmed(code_field);
             let name = contract.trimmed(name_field);
@@ -332,12 +393,22 @@ impl<'c> CrossCheck<'c> {
                     self.references[slot].insert(code, (name, index));
                 }
                 Some(&(known, other)) if known != name => {
-                    if self.first_report(Code::ReferenceConflict, code, Cow::Owned(format!("{slot}:{name}"))) {
+                    if self.first_report(
+                        Code::ReferenceConflict,
+                        code,
+                        Cow::Owned(format!("{slot}:{name}")),
+                    ) {
                         let message = format!(
                             "{code_field} {code} is named \"{name}\" here but \"{known}\" in contract {}",
                             self.describe(other)
                         );
-                        out.push(problem(index, contract, name_field, Code::ReferenceConflict, message));
+                        out.push(problem(
+                            index,
+                            contract,
+                            name_field,
+                            Code::ReferenceConflict,
+                            message,
+                        ));
                     }
                 }
                 Some(_) => {}
@@ -359,7 +430,10 @@ impl<'c> CrossCheck<'c> {
                 let detail = Cow::Owned(placement.join("\u{1f}"));
                 if self.first_report(Code::GroupConflict, group, detail) {
                     let describe = |p: [&str; 4]| {
-                        format!("site {}, period {}, formation {}, year {}", p[0], p[1], p[2], p[3])
+                        format!(
+                            "site {}, period {}, formation {}, year {}",
+                            p[0], p[1], p[2], p[3]
+                        )
                     };
                     let message = format!(
                         "group {group} is placed in {} here but in {} in contract {}",
@@ -367,7 +441,13 @@ impl<'c> CrossCheck<'c> {
                         describe(known),
                         self.describe(other)
                     );
-                    out.push(problem(index, contract, Field::CodeGroupe, Code::GroupConflict, message));
+                    out.push(problem(
+                        index,
+                        contract,
+                        Field::CodeGroupe,
+                        Code::GroupConflict,
+                        message,
+                    ));
                 }
             }
             Some(_) => {}
@@ -392,12 +472,20 @@ fn check_known(contracts: &[Contract<'_>], known: &[KnownAccount], out: &mut Vec
                 continue;
             }
             if let Some(account) = by_code.get(code) {
-                if account.role != role && reported.insert((Code::CodeRoleConflict, code.to_owned())) {
+                if account.role != role
+                    && reported.insert((Code::CodeRoleConflict, code.to_owned()))
+                {
                     let message = format!(
                         "user code {code} is used here as {role} but is already a stored {} account",
                         account.role
                     );
-                    out.push(problem(index, contract, code_field, Code::CodeRoleConflict, message));
+                    out.push(problem(
+                        index,
+                        contract,
+                        code_field,
+                        Code::CodeRoleConflict,
+                        message,
+                    ));
                 }
             }
             let email = normalize_email(contract.trimmed(email_field));
@@ -405,13 +493,21 @@ fn check_known(contracts: &[Contract<'_>], known: &[KnownAccount], out: &mut Vec
                 continue;
             }
             if let Some(account) = by_email.get(&email) {
-                if account.code.trim() != code && reported.insert((Code::EmailConflict, email.clone().into_owned())) {
+                if account.code.trim() != code
+                    && reported.insert((Code::EmailConflict, email.clone().into_owned()))
+                {
                     let message = format!(
                         "email {email} is carried by user code {code} here but already belongs to the stored account {} ({})",
                         account.code.trim(),
                         account.role
                     );
-                    out.push(problem(index, contract, email_field, Code::EmailConflict, message));
+                    out.push(problem(
+                        index,
+                        contract,
+                        email_field,
+                        Code::EmailConflict,
+                        message,
+                    ));
                 }
             }
         }
