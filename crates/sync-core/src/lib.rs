@@ -26,6 +26,7 @@
 
 pub mod check;
 pub mod contract;
+mod cross;
 pub mod diff;
 pub mod field;
 pub mod gen;

@@ -1,17 +1,17 @@
 //! Validation of a payload: every problem at once, in payload order (DESIGN 3.2).
 //!
 //! Checks on one contract (required fields, dates, emails, brand) run in parallel; checks
-//! across contracts (duplicates, user codes and emails, reference names, group placement) run
-//! in one pass that remembers the first owner of each code.
+//! across contracts (duplicates, user codes and emails, reference names, group placement) are
+//! in [`cross`](crate::cross), partitioned by entity and parallel too.
 
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use rayon::prelude::*;
 
 use crate::contract::{normalize_email, Contract};
-use crate::field::{Field, Role, GROUP_PLACEMENT, REFERENCES};
+use crate::field::{Field, Role};
 use crate::parse::Payload;
 use crate::problem::{Code, Problem, Report};
 
@@ -44,7 +44,7 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
             .enumerate()
             .flat_map_iter(|(index, contract)| contract_problems(payload, index, contract)),
     );
-    CrossCheck::new(contracts).run(&mut problems);
+    problems.extend(crate::cross::cross_problems(contracts));
     if !known.is_empty() {
         check_known(contracts, known, &mut problems);
     }
@@ -54,7 +54,7 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
 }
 
 /// Builds a problem about contract `index`.
-fn problem(
+pub(crate) fn problem(
     index: usize,
     contract: &Contract<'_>,
     field: Field,
@@ -174,285 +174,6 @@ pub fn is_plausible_email(value: &str) -> bool {
         && domain
             .split('.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
-}
-
-/// What the cross-contract pass remembers of a user code.
-struct User<'c> {
-    role: Role,
-    email: Cow<'c, str>,
-    first: &'c str,
-    last: &'c str,
-    index: usize,
-}
-
-/// The cross-contract checks, in one pass over the contracts.
-struct CrossCheck<'c> {
-    contracts: &'c [Contract<'c>],
-    keys: HashMap<&'c str, usize>,
-    users: HashMap<&'c str, User<'c>>,
-    emails: HashMap<Cow<'c, str>, (&'c str, usize)>,
-    references: [HashMap<&'c str, (&'c str, usize)>; REFERENCES.len()],
-    groups: HashMap<&'c str, ([&'c str; 4], usize)>,
-    /// Conflicts already reported, so that a tutor repeated on 25 contracts is reported once
-    /// per distinct conflict, at its first occurrence.
-    reported: HashSet<(Code, &'c str, Cow<'c, str>)>,
-}
-
-impl<'c> CrossCheck<'c> {
-    fn new(contracts: &'c [Contract<'c>]) -> Self {
-        let n = contracts.len();
-        CrossCheck {
-            contracts,
-            keys: HashMap::with_capacity(n),
-            users: HashMap::with_capacity(n + n / 4),
-            emails: HashMap::with_capacity(n + n / 4),
-            references: Default::default(),
-            groups: HashMap::new(),
-            reported: HashSet::new(),
-        }
-    }
-
-    /// A short description of contract `index` for messages: `#3 (C0003)`.
-    fn describe(&self, index: usize) -> String {
-        match self.contracts[index].key() {
-            "" => format!("#{index}"),
-            key => format!("#{index} ({key})"),
-        }
-    }
-
-    /// Records `(code, subject, detail)` and says whether it was new.
-    fn first_report(&mut self, code: Code, subject: &'c str, detail: Cow<'c, str>) -> bool {
-        self.reported.insert((code, subject, detail))
-    }
-
-    fn run(mut self, out: &mut Vec<Problem>) {
-        let contracts = self.contracts;
-        for (index, contract) in contracts.iter().enumerate() {
-            self.check_key(index, contract, out);
-            for role in Role::ALL {
-                self.check_user(index, contract, role, out);
-            }
-            self.check_references(index, contract, out);
-            self.check_group(index, contract, out);
-        }
-    }
-
-    fn check_key(&mut self, index: usize, contract: &'c Contract<'c>, out: &mut Vec<Problem>) {
-        let key = contract.key();
-        if key.is_empty() {
-            return;
-        }
-        if let Some(&first) = self.keys.get(key) {
-            let message = format!(
-                "codeContrat {key} is already used by contract {}",
-                self.describe(first)
-            );
-            out.push(problem(
-                index,
-                contract,
-                Field::CodeContrat,
-                Code::DuplicateContract,
-                message,
-            ));
-        } else {
-            self.keys.insert(key, index);
-        }
-    }
-
-    fn check_user(
-        &mut self,
-        index: usize,
-        contract: &'c Contract<'c>,
-        role: Role,
-        out: &mut Vec<Problem>,
-    ) {
-        let [code_field, first_field, last_field, email_field] = role.fields();
-        let code = contract.trimmed(code_field);
-        if code.is_empty() {
-            return;
-        }
-        let raw_email = contract.trimmed(email_field);
-        let email = normalize_email(raw_email);
-        let first = contract.trimmed(first_field);
-        let last = contract.trimmed(last_field);
-
-        match self.users.get(code) {
-            None => {
-                self.users.insert(
-                    code,
-                    User {
-                        role,
-                        email: email.clone(),
-                        first,
-                        last,
-                        index,
-                    },
-                );
-            }
-            Some(user) if user.role != role => {
-                let (other_role, other) = (user.role, user.index);
-                if self.first_report(Code::CodeRoleConflict, code, Cow::Borrowed(role.name())) {
-                    let message = format!(
-                        "user code {code} is used here as {role} but as {other_role} in contract {}",
-                        self.describe(other)
-                    );
-                    out.push(problem(
-                        index,
-                        contract,
-                        code_field,
-                        Code::CodeRoleConflict,
-                        message,
-                    ));
-                }
-            }
-            Some(user) => {
-                let other = user.index;
-                let email_differs =
-                    !email.is_empty() && !user.email.is_empty() && user.email != email;
-                let first_differs =
-                    !first.is_empty() && !user.first.is_empty() && user.first != first;
-                let last_differs = !last.is_empty() && !user.last.is_empty() && user.last != last;
-                let (known_email, known_first, known_last) =
-                    (user.email.clone(), user.first, user.last);
-                if email_differs && self.first_report(Code::UserConflict, code, email.clone()) {
-                    let message = format!(
-                        "user code {code} has email {raw_email} here but {known_email} in contract {}",
-                        self.describe(other)
-                    );
-                    out.push(problem(
-                        index,
-                        contract,
-                        email_field,
-                        Code::UserConflict,
-                        message,
-                    ));
-                }
-                for (differs, field, value, known) in [
-                    (first_differs, first_field, first, known_first),
-                    (last_differs, last_field, last, known_last),
-                ] {
-                    if differs
-                        && self.first_report(Code::UserNameMismatch, code, Cow::Borrowed(value))
-                    {
-                        let message = format!(
-                            "user code {code} is named \"{value}\" here but \"{known}\" in contract {}",
-                            self.describe(other)
-                        );
-                        out.push(problem(
-                            index,
-                            contract,
-                            field,
-                            Code::UserNameMismatch,
-                            message,
-                        ));
-                    }
-                }
-            }
-        }
-
-        if email.is_empty() {
-            return;
-        }
-        match self.emails.get(&email) {
-            None => {
-                self.emails.insert(email, (code, index));
-            }
-            Some(&(owner, other)) if owner != code => {
-                if self.first_report(Code::EmailConflict, code, email.clone()) {
-                    let message = format!(
-                        "email {raw_email} is carried by user code {code} here but by {owner} in contract {}",
-                        self.describe(other)
-                    );
-                    out.push(problem(
-                        index,
-                        contract,
-                        email_field,
-                        Code::EmailConflict,
-                        message,
-                    ));
-                }
-            }
-            Some(_) => {}
-        }
-    }
-
-    fn check_references(
-        &mut self,
-        index: usize,
-        contract: &'c Contract<'c>,
-        out: &mut Vec<Problem>,
-    ) {
-        for (slot, (code_field, name_field)) in REFERENCES.into_iter().enumerate() {
-            let code = contract.trimmed(code_field);
-            let name = contract.trimmed(name_field);
-            if code.is_empty() || name.is_empty() {
-                continue;
-            }
-            match self.references[slot].get(code) {
-                None => {
-                    self.references[slot].insert(code, (name, index));
-                }
-                Some(&(known, other)) if known != name => {
-                    if self.first_report(
-                        Code::ReferenceConflict,
-                        code,
-                        Cow::Owned(format!("{slot}:{name}")),
-                    ) {
-                        let message = format!(
-                            "{code_field} {code} is named \"{name}\" here but \"{known}\" in contract {}",
-                            self.describe(other)
-                        );
-                        out.push(problem(
-                            index,
-                            contract,
-                            name_field,
-                            Code::ReferenceConflict,
-                            message,
-                        ));
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-    }
-
-    fn check_group(&mut self, index: usize, contract: &'c Contract<'c>, out: &mut Vec<Problem>) {
-        let group = contract.trimmed(Field::CodeGroupe);
-        if group.is_empty() {
-            return;
-        }
-        let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
-        match self.groups.get(group) {
-            None => {
-                self.groups.insert(group, (placement, index));
-            }
-            Some(&(known, other)) if known != placement => {
-                let detail = Cow::Owned(placement.join("\u{1f}"));
-                if self.first_report(Code::GroupConflict, group, detail) {
-                    let describe = |p: [&str; 4]| {
-                        format!(
-                            "site {}, period {}, formation {}, year {}",
-                            p[0], p[1], p[2], p[3]
-                        )
-                    };
-                    let message = format!(
-                        "group {group} is placed in {} here but in {} in contract {}",
-                        describe(placement),
-                        describe(known),
-                        self.describe(other)
-                    );
-                    out.push(problem(
-                        index,
-                        contract,
-                        Field::CodeGroupe,
-                        Code::GroupConflict,
-                        message,
-                    ));
-                }
-            }
-            Some(_) => {}
-        }
-    }
 }
 
 /// Checks the payload's users against accounts the host already holds.

@@ -1,0 +1,603 @@
+//! The checks across contracts (DESIGN 3.2): duplicate keys, user codes and their roles,
+//! emails and names, reference names, group placement.
+//!
+//! Each check is a join on one kind of entity (a key, a user code, an email, a reference code,
+//! a group). It runs partitioned: the contracts are read once, in parallel, into small events;
+//! the events are split by the hash of their entity into buckets small enough to stay in the
+//! cache; the buckets are checked in parallel, each in payload order. A bucket holds every
+//! event of its entities, so it finds exactly what one pass over the whole payload would, and
+//! the problems are put back in payload order at the end, whatever the number of threads.
+
+use std::borrow::Cow;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::FixedState;
+use foldhash::{HashSet, HashSetExt};
+use rayon::prelude::*;
+
+use crate::contract::{normalize_email, Contract};
+use crate::field::{Field, Role, GROUP_PLACEMENT, REFERENCES};
+use crate::problem::{Code, Problem};
+use crate::validate::problem;
+
+const HASHER: FixedState = FixedState::with_seed(0x7573_6572_735f_6b65);
+
+/// A key with its hash computed once, when the event was made: the maps of a bucket do not
+/// hash it again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Pre<K> {
+    hash: u64,
+    key: K,
+}
+
+impl<K> Hash for Pre<K> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The top bits chose the bucket, so they are the same for every key of a map: rotate
+        // them away from the bits the map's probing looks at first.
+        state.write_u64(self.hash.rotate_left(32));
+    }
+}
+
+/// Hands a [`Pre`] hash through.
+#[derive(Clone, Copy, Default)]
+struct PassThrough;
+
+#[derive(Default)]
+struct PassThroughHasher(u64);
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+type PreMap<K, V> = StdHashMap<Pre<K>, V, PassThrough>;
+
+fn pre_map<K, V>(capacity: usize) -> PreMap<K, V> {
+    StdHashMap::with_capacity_and_hasher(capacity, PassThrough)
+}
+
+/// A problem and where it goes among the problems of its contract.
+struct Found {
+    index: usize,
+    /// Order within the contract: key, then each role (code, first name, last name, email),
+    /// then references, then group, as one sequential pass would report them.
+    seq: u16,
+    problem: Problem,
+}
+
+/// Every cross-contract problem, in payload order.
+pub(crate) fn cross_problems(contracts: &[Contract<'_>]) -> Vec<Problem> {
+    let mut found: Vec<Found> = Vec::new();
+    found.extend(check_keys(contracts));
+    let users = user_events(contracts);
+    found.extend(check_users(contracts, &users));
+    found.extend(check_emails(contracts, &users));
+    drop(users);
+    found.extend(check_references(contracts));
+    found.extend(check_groups(contracts));
+    found.par_sort_by_key(|f| (f.index, f.seq));
+    found.into_iter().map(|f| f.problem).collect()
+}
+
+/// Splits `events` by `hash` into cache-sized buckets (keeping their order) and checks the
+/// buckets in parallel.
+fn partitioned<E, H, C>(events: Vec<E>, hash: H, check: C) -> Vec<Found>
+where
+    E: Send,
+    H: Fn(&E) -> u64,
+    C: Fn(Vec<E>) -> Vec<Found> + Sync + Send,
+{
+    let bits = (events.len() / 4096)
+        .next_power_of_two()
+        .trailing_zeros()
+        .min(10);
+    let mut buckets: Vec<Vec<E>> = (0..1usize << bits).map(|_| Vec::new()).collect();
+    for event in events {
+        let bucket = if bits == 0 {
+            0
+        } else {
+            (hash(&event) >> (64 - bits)) as usize
+        };
+        buckets[bucket].push(event);
+    }
+    buckets.into_par_iter().flat_map_iter(check).collect()
+}
+
+/// Contracts per chunk when events are made: each chunk drops the events it has already seen.
+const CHUNK: usize = 8192;
+
+/// The events of every contract, in payload order, made in parallel a chunk at a time.
+/// `make(index, contract, seen, out)` pushes a contract's events, and may skip one whose
+/// content an earlier contract of the chunk already gave: an event identical to an earlier
+/// one cannot find anything the earlier one did not (conflicts are reported once per distinct
+/// value, at its first occurrence), so the checks find exactly the same problems.
+fn events<'c, S, E, F>(contracts: &'c [Contract<'c>], make: F) -> Vec<E>
+where
+    S: Default,
+    E: Send,
+    F: Fn(usize, &'c Contract<'c>, &mut S, &mut Vec<E>) + Sync + Send,
+{
+    contracts
+        .par_chunks(CHUNK)
+        .enumerate()
+        .flat_map_iter(|(c, chunk)| {
+            let mut seen = S::default();
+            let mut out = Vec::new();
+            for (i, contract) in chunk.iter().enumerate() {
+                make(c * CHUNK + i, contract, &mut seen, &mut out);
+            }
+            out
+        })
+        .collect()
+}
+
+/// `#3 (C0003)`: a contract, for messages.
+fn describe(contracts: &[Contract<'_>], index: usize) -> String {
+    match contracts[index].key() {
+        "" => format!("#{index}"),
+        key => format!("#{index} ({key})"),
+    }
+}
+
+fn found(
+    contracts: &[Contract<'_>],
+    index: usize,
+    seq: u16,
+    field: Field,
+    code: Code,
+    message: String,
+) -> Found {
+    Found {
+        index,
+        seq,
+        problem: problem(index, &contracts[index], field, code, message),
+    }
+}
+
+fn check_keys(contracts: &[Contract<'_>]) -> Vec<Found> {
+    let events: Vec<(u64, usize)> = contracts
+        .par_iter()
+        .enumerate()
+        .filter(|(_, c)| !c.key().is_empty())
+        .map(|(i, c)| (c.key_hash(), i))
+        .collect();
+    partitioned(
+        events,
+        |e| e.0,
+        |bucket| {
+            let mut first: PreMap<&str, usize> = pre_map(bucket.len());
+            let mut out = Vec::new();
+            for (hash, index) in bucket {
+                let key = contracts[index].key();
+                match first.get(&Pre { hash, key }) {
+                    Some(&other) => {
+                        let message = format!(
+                            "codeContrat {key} is already used by contract {}",
+                            describe(contracts, other)
+                        );
+                        out.push(found(
+                            contracts,
+                            index,
+                            0,
+                            Field::CodeContrat,
+                            Code::DuplicateContract,
+                            message,
+                        ));
+                    }
+                    None => {
+                        first.insert(Pre { hash, key }, index);
+                    }
+                }
+            }
+            out
+        },
+    )
+}
+
+/// One user as one contract names it, in one role.
+#[derive(Clone)]
+struct UserEvent<'c> {
+    /// Hash of `code`.
+    code_hash: u64,
+    /// Hash of `email`.
+    email_hash: u64,
+    index: usize,
+    role: Role,
+    code: &'c str,
+    /// Trimmed and lowercased.
+    email: Cow<'c, str>,
+    /// Trimmed, as sent.
+    raw_email: &'c str,
+    first: &'c str,
+    last: &'c str,
+}
+
+/// A user as one contract names it: role, code, email, first and last names.
+type UserSeen<'c> = HashSet<(Role, [&'c str; 4])>;
+
+fn user_events<'c>(contracts: &'c [Contract<'c>]) -> Vec<UserEvent<'c>> {
+    events(
+        contracts,
+        |index, contract, seen: &mut UserSeen<'c>, out| {
+            for role in Role::ALL {
+                let [code, first, last, email] = role.fields().map(|f| contract.trimmed(f));
+                // Apprentices are one per contract; tutors come back on many contracts.
+                if code.is_empty()
+                    || (role != Role::Apprentice
+                        && !seen.insert((role, [code, first, last, email])))
+                {
+                    continue;
+                }
+                let normalized = normalize_email(email);
+                out.push(UserEvent {
+                    code_hash: HASHER.hash_one(code),
+                    email_hash: if normalized.is_empty() {
+                        0
+                    } else {
+                        HASHER.hash_one(&*normalized)
+                    },
+                    index,
+                    role,
+                    code,
+                    email: normalized,
+                    raw_email: email,
+                    first,
+                    last,
+                });
+            }
+        },
+    )
+}
+
+/// Base of a role's `seq`: code conflicts at +1, names at +2 and +3, email at +4.
+fn role_seq(role: Role) -> u16 {
+    1 + 10 * Role::ALL.iter().position(|&r| r == role).unwrap_or(0) as u16
+}
+
+fn check_users(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found> {
+    partitioned(
+        users.iter().collect(),
+        |e| e.code_hash,
+        |bucket| {
+            let mut known: PreMap<&str, &UserEvent<'_>> = pre_map(bucket.len());
+            let mut reported: HashSet<(Code, &str, Cow<'_, str>)> = HashSet::new();
+            let mut out = Vec::new();
+            for event in bucket {
+                let key = Pre {
+                    hash: event.code_hash,
+                    key: event.code,
+                };
+                let Some(user) = known.get(&key).copied() else {
+                    known.insert(key, event);
+                    continue;
+                };
+                let (code, role, seq) = (event.code, event.role, role_seq(event.role));
+                let [code_field, first_field, last_field, email_field] = role.fields();
+                let other = || describe(contracts, user.index);
+                if user.role != role {
+                    if reported.insert((Code::CodeRoleConflict, code, Cow::Borrowed(role.name()))) {
+                        let message = format!(
+                            "user code {code} is used here as {role} but as {} in contract {}",
+                            user.role,
+                            other()
+                        );
+                        out.push(found(
+                            contracts,
+                            event.index,
+                            seq,
+                            code_field,
+                            Code::CodeRoleConflict,
+                            message,
+                        ));
+                    }
+                    continue;
+                }
+                let differs = |a: &str, b: &str| !a.is_empty() && !b.is_empty() && a != b;
+                if differs(&event.email, &user.email)
+                    && reported.insert((Code::UserConflict, code, event.email.clone()))
+                {
+                    let message = format!(
+                        "user code {code} has email {} here but {} in contract {}",
+                        event.raw_email,
+                        user.email,
+                        other()
+                    );
+                    out.push(found(
+                        contracts,
+                        event.index,
+                        seq,
+                        email_field,
+                        Code::UserConflict,
+                        message,
+                    ));
+                }
+                for (offset, field, value, known) in [
+                    (1, first_field, event.first, user.first),
+                    (2, last_field, event.last, user.last),
+                ] {
+                    if differs(value, known)
+                        && reported.insert((Code::UserNameMismatch, code, Cow::Borrowed(value)))
+                    {
+                        let message = format!(
+                            "user code {code} is named \"{value}\" here but \"{known}\" in contract {}",
+                            other()
+                        );
+                        out.push(found(
+                            contracts,
+                            event.index,
+                            seq + offset,
+                            field,
+                            Code::UserNameMismatch,
+                            message,
+                        ));
+                    }
+                }
+            }
+            out
+        },
+    )
+}
+
+fn check_emails(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found> {
+    let events: Vec<&UserEvent<'_>> = users.iter().filter(|e| !e.email.is_empty()).collect();
+    partitioned(
+        events,
+        |e| e.email_hash,
+        |bucket| {
+            let mut owners: PreMap<&str, (&str, usize)> = pre_map(bucket.len());
+            let mut reported: HashSet<(&str, &str)> = HashSet::new();
+            let mut out = Vec::new();
+            for event in bucket {
+                let code = event.code;
+                let key = Pre {
+                    hash: event.email_hash,
+                    key: &*event.email,
+                };
+                match owners.get(&key) {
+                    None => {
+                        owners.insert(key, (code, event.index));
+                    }
+                    Some(&(owner, other)) if owner != code => {
+                        if reported.insert((code, &*event.email)) {
+                            let message = format!(
+                                "email {} is carried by user code {code} here but by {owner} in contract {}",
+                                event.raw_email,
+                                describe(contracts, other)
+                            );
+                            let email_field = event.role.fields()[3];
+                            out.push(found(
+                                contracts,
+                                event.index,
+                                role_seq(event.role) + 3,
+                                email_field,
+                                Code::EmailConflict,
+                                message,
+                            ));
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            out
+        },
+    )
+}
+
+fn check_references(contracts: &[Contract<'_>]) -> Vec<Found> {
+    type Seen<'c> = HashSet<(usize, &'c str, &'c str)>;
+    let events = events(contracts, |index, contract, seen: &mut Seen<'_>, out| {
+        for (slot, (code, name)) in REFERENCES.into_iter().enumerate() {
+            let (code, name) = (contract.trimmed(code), contract.trimmed(name));
+            if !code.is_empty() && !name.is_empty() && seen.insert((slot, code, name)) {
+                out.push((HASHER.hash_one((slot, code)), index, slot));
+            }
+        }
+    });
+    partitioned(
+        events,
+        |e| e.0,
+        |bucket| {
+            let mut names: PreMap<(usize, &str), (&str, usize)> = pre_map(bucket.len());
+            let mut reported: HashSet<(usize, &str, &str)> = HashSet::new();
+            let mut out = Vec::new();
+            for (hash, index, slot) in bucket {
+                let (code_field, name_field) = REFERENCES[slot];
+                let contract = &contracts[index];
+                let (code, name) = (contract.trimmed(code_field), contract.trimmed(name_field));
+                let key = Pre {
+                    hash,
+                    key: (slot, code),
+                };
+                match names.get(&key) {
+                    None => {
+                        names.insert(key, (name, index));
+                    }
+                    Some(&(known, other)) if known != name => {
+                        if reported.insert((slot, code, name)) {
+                            let message = format!(
+                                "{code_field} {code} is named \"{name}\" here but \"{known}\" in contract {}",
+                                describe(contracts, other)
+                            );
+                            out.push(found(
+                                contracts,
+                                index,
+                                40 + slot as u16,
+                                name_field,
+                                Code::ReferenceConflict,
+                                message,
+                            ));
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            out
+        },
+    )
+}
+
+fn check_groups(contracts: &[Contract<'_>]) -> Vec<Found> {
+    type Seen<'c> = HashSet<(&'c str, [&'c str; 4])>;
+    let events = events(contracts, |index, contract, seen: &mut Seen<'_>, out| {
+        let group = contract.trimmed(Field::CodeGroupe);
+        let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
+        if !group.is_empty() && seen.insert((group, placement)) {
+            out.push((HASHER.hash_one(group), index));
+        }
+    });
+    partitioned(
+        events,
+        |e| e.0,
+        |bucket| {
+            let mut placed: PreMap<&str, ([&str; 4], usize)> = pre_map(bucket.len());
+            let mut reported: HashSet<(&str, [&str; 4])> = HashSet::new();
+            let mut out = Vec::new();
+            for (hash, index) in bucket {
+                let contract = &contracts[index];
+                let group = contract.trimmed(Field::CodeGroupe);
+                let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
+                let key = Pre { hash, key: group };
+                match placed.get(&key) {
+                    None => {
+                        placed.insert(key, (placement, index));
+                    }
+                    Some(&(known, other)) if known != placement => {
+                        if reported.insert((group, placement)) {
+                            let describe_placement = |p: [&str; 4]| {
+                                format!(
+                                    "site {}, period {}, formation {}, year {}",
+                                    p[0], p[1], p[2], p[3]
+                                )
+                            };
+                            let message = format!(
+                                "group {group} is placed in {} here but in {} in contract {}",
+                                describe_placement(placement),
+                                describe_placement(known),
+                                describe(contracts, other)
+                            );
+                            out.push(found(
+                                contracts,
+                                index,
+                                50,
+                                Field::CodeGroupe,
+                                Code::GroupConflict,
+                                message,
+                            ));
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            out
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use crate::field::Field;
+    use crate::gen::{generate, Options};
+    use crate::problem::Code;
+    use crate::{validate, Payload};
+
+    /// Conflicts placed across the chunks that events are made in: each distinct conflict is
+    /// reported once, at its first occurrence, and the result does not depend on the number
+    /// of threads.
+    #[test]
+    fn conflicts_across_chunks_are_found_once_whatever_the_threads() {
+        let mut contracts = generate(&Options {
+            contracts: 3 * super::CHUNK,
+            seed: 5,
+            change_rate: 0.0,
+        })
+        .previous;
+        let set = |c: &mut crate::Contract<'static>, f: Field, v: &str| {
+            c.set(f, Some(Cow::Owned(v.to_owned())))
+        };
+        // The tutor of contract 10 shows up again after the first chunk with another email,
+        // twice, then again with the first email.
+        let tutor = contracts[10].get(Field::CodePersonnel).unwrap().to_owned();
+        let first_email = contracts[10].get(Field::EmailPersonnel).unwrap().to_owned();
+        for i in [super::CHUNK + 5, super::CHUNK + 6, 2 * super::CHUNK + 1] {
+            set(&mut contracts[i], Field::CodePersonnel, &tutor);
+            set(
+                &mut contracts[i],
+                Field::EmailPersonnel,
+                "autre@ecole.example.org",
+            );
+        }
+        set(
+            &mut contracts[2 * super::CHUNK + 9],
+            Field::CodePersonnel,
+            &tutor,
+        );
+        set(
+            &mut contracts[2 * super::CHUNK + 9],
+            Field::EmailPersonnel,
+            &first_email,
+        );
+        // A site renamed in the last chunk.
+        let site = contracts[0].get(Field::CodeSite).unwrap().to_owned();
+        let last = contracts.len() - 1;
+        set(&mut contracts[last], Field::CodeSite, &site);
+        set(&mut contracts[last], Field::NomSite, "Ailleurs");
+        let payload = Payload::from_contracts(contracts);
+
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| validate(&payload))
+        };
+        let report = run(1);
+        for threads in [2, 3, 8] {
+            assert_eq!(run(threads), report, "{threads} threads");
+        }
+        let user_conflicts: Vec<usize> = report
+            .problems
+            .iter()
+            .filter(|p| p.code == Code::UserConflict)
+            .filter_map(|p| p.index)
+            .collect();
+        assert_eq!(user_conflicts, [super::CHUNK + 5]);
+        let email_conflicts = report
+            .problems
+            .iter()
+            .filter(|p| p.code == Code::EmailConflict)
+            .count();
+        assert_eq!(email_conflicts, 0, "the other email has no other owner");
+        let renamed: Vec<_> = report
+            .problems
+            .iter()
+            .filter(|p| p.code == Code::ReferenceConflict)
+            .map(|p| (p.index, p.field.as_deref()))
+            .collect();
+        assert!(
+            renamed.contains(&(Some(last), Some("nomSite"))),
+            "{renamed:?}"
+        );
+    }
+}
