@@ -229,7 +229,7 @@ impl School {
         set(Field::NomApprenant, last.to_owned());
         set(
             Field::EmailApprenant,
-            email(first, last, "APP", n, "apprenti.example.org"),
+            email(first, last, "APP", n, "cfa.example"),
         );
         let tutor = (group * 7 + rng.below(3)) % self.school_tutors;
         let (first, last) = self.person(self.seed.rotate_left(17) ^ tutor as u64);
@@ -238,7 +238,7 @@ impl School {
         set(Field::NomPersonnel, last.to_owned());
         set(
             Field::EmailPersonnel,
-            email(first, last, "PER", tutor, "ecole.example.org"),
+            email(first, last, "PER", tutor, "ecole.example"),
         );
         let master = self.master_of(n, rng);
         let (first, last) = self.person(self.seed.rotate_left(33) ^ master as u64);
@@ -247,18 +247,18 @@ impl School {
         set(Field::NomMaitreApprentissage, last.to_owned());
         set(
             Field::EmailMaitreApprentissage,
-            email(first, last, "MA", master, "entreprise.example.com"),
+            email(first, last, "MA", master, "entreprise.example"),
         );
         let mission = MISSIONS[rng.below(MISSIONS.len())];
         set(Field::MissionTitle, mission.to_owned());
-        set(
-            Field::MissionDetails,
-            format!(
-                "{mission} au sein de l'équipe, en alternance avec la formation {}: \
-                 suivi des dossiers, participation aux projets et aux réunions hebdomadaires.",
-                g.formation_name
-            ),
-        );
+        // A quarter of the exports describe the mission; a contract is then about 930 bytes
+        // of JSON, the size of the exports DESIGN 7's budgets are set on.
+        if n % 4 == 1 {
+            set(
+                Field::MissionDetails,
+                format!("{mission}: suivi des dossiers et participation aux projets de l'équipe."),
+            );
+        }
         set(Field::MonthStartGroup, "09".to_owned());
         set(
             Field::Rncp,
@@ -292,7 +292,7 @@ impl School {
                 set(Field::NomMaitreApprentissage, last.to_owned());
                 set(
                     Field::EmailMaitreApprentissage,
-                    email(first, last, "MA", master, "entreprise.example.com"),
+                    email(first, last, "MA", master, "entreprise.example"),
                 );
             }
             _ => set(
