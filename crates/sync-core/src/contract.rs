@@ -27,7 +27,7 @@ use crate::field::{Field, FIELD_COUNT};
 pub struct Contract<'a> {
     /// Hash of the key, computed once while the text is hot in the cache.
     key_hash: u64,
-    /// Hash of the canonical form: canonically equal contracts have equal fingerprints.
+    /// Hash of the text: see [`Contract::fingerprint`].
     fingerprint: u64,
     /// The text the spans point into.
     src: Cow<'a, str>,
@@ -39,12 +39,12 @@ const HASHER: FixedState = FixedState::with_seed(0x6361_6d70_7573_7379);
 
 /// Where a value lies in a contract's text; `start == u32::MAX` marks an absent field.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: u32,
-    len: u32,
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
 }
 
-const ABSENT: Span = Span {
+pub(crate) const ABSENT: Span = Span {
     start: u32::MAX,
     len: 0,
 };
@@ -143,19 +143,47 @@ impl<'a> Contract<'a> {
         )
     }
 
+    /// A contract whose values lie at `spans` in `src`, the object's text in the input
+    /// (the scanner's fast path: every span is checked to lie in `src`).
+    pub(crate) fn from_spans(src: &'a str, spans: [Span; FIELD_COUNT]) -> Option<Self> {
+        let fits = spans.iter().all(|s| {
+            s.start == u32::MAX
+                || src
+                    .get(s.start as usize..s.start as usize + s.len as usize)
+                    .is_some()
+        });
+        fits.then(|| {
+            Contract {
+                src: Cow::Borrowed(src),
+                spans,
+                key_hash: 0,
+                fingerprint: 0,
+            }
+            .sealed()
+        })
+    }
+
     /// Computes the key hash and the fingerprint.
+    ///
+    /// The fingerprint hashes the text the values come from: the object's own text for a
+    /// parsed contract (its values follow from it), the values and their places otherwise.
+    /// Equal fingerprints mean equal values, but with a chance of 2^-64; different ones say
+    /// nothing (the same contract written with other spacing has another fingerprint).
     fn sealed(mut self) -> Self {
         self.key_hash = HASHER.hash_one(self.key());
         let mut hasher = HASHER.build_hasher();
-        for field in Field::ALL {
-            let value = self.trimmed(field);
-            if field.is_email() && value.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
-                hasher.write(value.to_lowercase().as_bytes());
-            } else {
-                hasher.write(value.as_bytes());
+        match &self.src {
+            Cow::Borrowed(text) => {
+                hasher.write_u8(0);
+                hasher.write(text.as_bytes());
             }
-            // 0xff never occurs in UTF-8: values cannot run into each other.
-            hasher.write_u8(0xff);
+            Cow::Owned(text) => {
+                hasher.write_u8(1);
+                hasher.write(text.as_bytes());
+                for span in &self.spans {
+                    hasher.write_u64(u64::from(span.start) << 32 | u64::from(span.len));
+                }
+            }
         }
         self.fingerprint = hasher.finish();
         self
@@ -167,8 +195,9 @@ impl<'a> Contract<'a> {
         self.key_hash
     }
 
-    /// A hash of the canonical form: canonically equal contracts have equal fingerprints;
-    /// different ones differ but with a chance of 2^-64.
+    /// A hash of the contract's text: contracts with equal fingerprints have equal values
+    /// (but with a chance of 2^-64), so the diff takes them as the same without reading them.
+    /// Different fingerprints say nothing: the values are then compared one by one.
     #[inline]
     pub fn fingerprint(&self) -> u64 {
         self.fingerprint
@@ -231,9 +260,6 @@ impl<'a> Contract<'a> {
     /// Whether the two contracts are canonically equal (DESIGN 3.3): strings trimmed, emails
     /// compared case-insensitively, absent and empty fields equal.
     pub fn canonical_eq(&self, other: &Contract<'_>) -> bool {
-        if self.fingerprint != other.fingerprint {
-            return false;
-        }
         self.same_text(other)
             || Field::ALL
                 .iter()

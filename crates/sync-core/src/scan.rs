@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::contract::Contract;
+use crate::contract::{Contract, Span, ABSENT};
 use crate::field::{Field, FIELD_COUNT};
 use crate::parse::{ContractBuilder, Payload, WRAPPER_KEY};
 
@@ -163,6 +163,10 @@ impl<'a> Scanner<'a> {
             return Err(GiveUp);
         }
         let start = self.pos;
+        if let Some(contract) = self.plain_contract(start)? {
+            return Ok(contract);
+        }
+        self.pos = start;
         self.pos += 1;
         let mut builder = ContractBuilder::new(index);
         self.skip_ws();
@@ -206,6 +210,85 @@ impl<'a> Scanner<'a> {
                 }
                 _ => return Err(GiveUp),
             }
+        }
+    }
+
+    /// The common case, read straight into spans: an object whose keys are all fields (no
+    /// alias, no unknown key), with no escape in any string. `None` (the object is then read
+    /// again by [`contract`](Self::contract)) for anything else.
+    fn plain_contract(&mut self, start: usize) -> Scan<Option<Contract<'a>>> {
+        let mut spans = [ABSENT; FIELD_COUNT];
+        let mut previous = FIELD_COUNT;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek()? == b'}' {
+            return Ok(None);
+        }
+        loop {
+            self.skip_ws();
+            let Some((key_start, key_end)) = self.plain_string()? else {
+                return Ok(None);
+            };
+            let key = self.text.get(key_start..key_end).ok_or(GiveUp)?;
+            let field = match self.next_field[previous] {
+                Some(guess) if guess.name() == key => guess,
+                _ => match Field::from_name(key) {
+                    Some(field) => field,
+                    None => return Ok(None),
+                },
+            };
+            self.next_field[previous] = Some(field);
+            previous = field.index();
+            self.expect(b':')?;
+            self.skip_ws();
+            spans[field.index()] = match self.peek()? {
+                b'"' => {
+                    let Some((value_start, value_end)) = self.plain_string()? else {
+                        return Ok(None);
+                    };
+                    let (Ok(start), Ok(len)) = (
+                        u32::try_from(value_start - start),
+                        u32::try_from(value_end - value_start),
+                    ) else {
+                        return Ok(None);
+                    };
+                    Span { start, len }
+                }
+                b'n' if self.bytes[self.pos..].starts_with(b"null") => {
+                    self.pos += 4;
+                    ABSENT
+                }
+                _ => return Err(GiveUp),
+            };
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    let src = self.text.get(start..self.pos).ok_or(GiveUp)?;
+                    return Ok(Contract::from_spans(src, spans));
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// A string without escapes, at its opening quote: its content's byte range. `None` when
+    /// it has an escape (the caller reads it again the slow way).
+    #[inline]
+    fn plain_string(&mut self) -> Scan<Option<(usize, usize)>> {
+        if self.peek()? != b'"' {
+            return Err(GiveUp);
+        }
+        let start = self.pos + 1;
+        self.pos = skip_plain(self.bytes, start);
+        match self.peek()? {
+            b'"' => {
+                self.pos += 1;
+                Ok(Some((start, self.pos - 1)))
+            }
+            b'\\' => Ok(None),
+            _ => Err(GiveUp),
         }
     }
 
