@@ -11,7 +11,7 @@ use crate::{Format, ValidateArgs, EXIT_PROBLEMS};
 pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let path = args.file.as_path();
     let reading = Progress::bytes("reading", input::size(path));
-    let bytes = input::read(path, &reading)?;
+    let bytes = input::open(path, &reading)?;
     reading.finish();
 
     let step = Progress::step("parsing and validating");

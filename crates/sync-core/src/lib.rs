@@ -24,6 +24,8 @@
 //!   that does not depend on the number of threads.
 //! - [`gen`] generates realistic, seeded test data.
 
+#![forbid(unsafe_code)]
+
 pub mod check;
 pub mod contract;
 mod cross;
