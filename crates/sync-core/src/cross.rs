@@ -151,6 +151,34 @@ where
         .collect()
 }
 
+/// What a chunk has seen of one kind of value: the last one, compared first (contracts of one
+/// group usually follow each other), then a set.
+struct Seen<T> {
+    last: Option<T>,
+    set: HashSet<T>,
+}
+
+impl<T> Default for Seen<T> {
+    fn default() -> Self {
+        Seen {
+            last: None,
+            set: HashSet::new(),
+        }
+    }
+}
+
+impl<T: Copy + Eq + Hash> Seen<T> {
+    /// Whether `value` is seen here for the first time.
+    #[inline]
+    fn first(&mut self, value: T) -> bool {
+        if self.last == Some(value) {
+            return false;
+        }
+        self.last = Some(value);
+        self.set.insert(value)
+    }
+}
+
 /// `#3 (C0003)`: a contract, for messages.
 fn describe(contracts: &[Contract<'_>], index: usize) -> String {
     match contracts[index].key() {
@@ -233,7 +261,7 @@ struct UserEvent<'c> {
 }
 
 /// A user as one contract names it: role, code, email, first and last names.
-type UserSeen<'c> = HashSet<(Role, [&'c str; 4])>;
+type UserSeen<'c> = [Seen<[&'c str; 4]>; 3];
 
 fn user_events<'c>(contracts: &'c [Contract<'c>]) -> Vec<UserEvent<'c>> {
     events(
@@ -244,7 +272,7 @@ fn user_events<'c>(contracts: &'c [Contract<'c>]) -> Vec<UserEvent<'c>> {
                 // Apprentices are one per contract; tutors come back on many contracts.
                 if code.is_empty()
                     || (role != Role::Apprentice
-                        && !seen.insert((role, [code, first, last, email])))
+                        && !seen[role_slot(role)].first([code, first, last, email]))
                 {
                     continue;
                 }
@@ -269,9 +297,14 @@ fn user_events<'c>(contracts: &'c [Contract<'c>]) -> Vec<UserEvent<'c>> {
     )
 }
 
+/// A role's place in [`Role::ALL`].
+fn role_slot(role: Role) -> usize {
+    Role::ALL.iter().position(|&r| r == role).unwrap_or(0)
+}
+
 /// Base of a role's `seq`: code conflicts at +1, names at +2 and +3, email at +4.
 fn role_seq(role: Role) -> u16 {
-    1 + 10 * Role::ALL.iter().position(|&r| r == role).unwrap_or(0) as u16
+    1 + 10 * role_slot(role) as u16
 }
 
 fn check_users(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found> {
@@ -404,11 +437,11 @@ fn check_emails(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Foun
 }
 
 fn check_references(contracts: &[Contract<'_>]) -> Vec<Found> {
-    type Seen<'c> = HashSet<(usize, &'c str, &'c str)>;
-    let events = events(contracts, |index, contract, seen: &mut Seen<'_>, out| {
+    type RefSeen<'c> = [Seen<(&'c str, &'c str)>; REFERENCES.len()];
+    let events = events(contracts, |index, contract, seen: &mut RefSeen<'_>, out| {
         for (slot, (code, name)) in REFERENCES.into_iter().enumerate() {
             let (code, name) = (contract.trimmed(code), contract.trimmed(name));
-            if !code.is_empty() && !name.is_empty() && seen.insert((slot, code, name)) {
+            if !code.is_empty() && !name.is_empty() && seen[slot].first((code, name)) {
                 out.push((HASHER.hash_one((slot, code)), index, slot));
             }
         }
@@ -457,14 +490,17 @@ fn check_references(contracts: &[Contract<'_>]) -> Vec<Found> {
 }
 
 fn check_groups(contracts: &[Contract<'_>]) -> Vec<Found> {
-    type Seen<'c> = HashSet<(&'c str, [&'c str; 4])>;
-    let events = events(contracts, |index, contract, seen: &mut Seen<'_>, out| {
-        let group = contract.trimmed(Field::CodeGroupe);
-        let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
-        if !group.is_empty() && seen.insert((group, placement)) {
-            out.push((HASHER.hash_one(group), index));
-        }
-    });
+    type GroupSeen<'c> = Seen<(&'c str, [&'c str; 4])>;
+    let events = events(
+        contracts,
+        |index, contract, seen: &mut GroupSeen<'_>, out| {
+            let group = contract.trimmed(Field::CodeGroupe);
+            let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
+            if !group.is_empty() && seen.first((group, placement)) {
+                out.push((HASHER.hash_one(group), index));
+            }
+        },
+    );
     partitioned(
         events,
         |e| e.0,

@@ -162,15 +162,41 @@ pub fn is_plausible_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
     };
-    let forbidden = |c: char| c.is_whitespace() || c.is_control() || "@,;:<>()[]\\\"".contains(c);
+    let forbidden = |part: &str| {
+        let special = |c: char| "@,;:<>()[]\\\"".contains(c);
+        if part.is_ascii() {
+            // The same test on bytes: ASCII white space and controls are all <= ' ' or DEL.
+            part.bytes().any(|b| {
+                b <= b' '
+                    || b == 0x7f
+                    || matches!(
+                        b,
+                        b'@' | b','
+                            | b';'
+                            | b':'
+                            | b'<'
+                            | b'>'
+                            | b'('
+                            | b')'
+                            | b'['
+                            | b']'
+                            | b'\\'
+                            | b'"'
+                    )
+            })
+        } else {
+            part.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || special(c))
+        }
+    };
     !local.is_empty()
         && local.len() <= 64
-        && !local.chars().any(forbidden)
+        && !forbidden(local)
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
         && domain.contains('.')
-        && !domain.chars().any(forbidden)
+        && !forbidden(domain)
         && domain
             .split('.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
