@@ -29,6 +29,7 @@
 pub mod check;
 pub mod contract;
 mod cross;
+pub mod cycle;
 pub mod diff;
 pub mod field;
 pub mod gen;
