@@ -157,8 +157,8 @@ pub struct CycleData {
     pub periods: BTreeMap<String, Map<String, Value>>,
     /// Members by normalized `userId`: their id as imported and their custom fields.
     pub members: BTreeMap<String, Member>,
-    /// Credits, by normalized `(memberId, cyclePeriodId)`.
-    pub credits: BTreeMap<(String, String), Vec<Credit>>,
+    /// Credits, by normalized `memberId`, then `cyclePeriodId`.
+    pub credits: BTreeMap<String, BTreeMap<String, Vec<Credit>>>,
     /// Status timelines by normalized `userId`.
     pub statuses: BTreeMap<String, Vec<StatusEntry>>,
     /// The number of the next status entry.
@@ -396,7 +396,8 @@ impl CycleData {
             .unwrap_or(0.0);
         let credits = self
             .credits
-            .get(&(member_id, period_id))
+            .get(&member_id)
+            .and_then(|periods| periods.get(&period_id))
             .map(Vec::as_slice)
             .unwrap_or_default();
         let sum = |kind: CreditKind| -> f64 {
@@ -795,7 +796,9 @@ impl CycleData {
                 summary.credits += 1;
             }
         }
-        next.credits.extend(replaced);
+        for ((member, period), list) in replaced {
+            next.credits.entry(member).or_default().insert(period, list);
+        }
 
         if problems.is_empty() {
             *self = next;
@@ -1199,6 +1202,9 @@ mod tests {
         let cycle = &data.cycles["vBW5xMw1VQ2A8DFaNy22zA"];
         assert_eq!(cycle["isActive"], false);
         assert_eq!(cycle["adminName"], "Nom administratif du cycle");
+        // What the store keeps: the data as JSON, read back the same.
+        let text = serde_json::to_string(&data).unwrap();
+        assert_eq!(serde_json::from_str::<CycleData>(&text).unwrap(), data);
     }
 
     proptest! {

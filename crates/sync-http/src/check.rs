@@ -15,7 +15,11 @@ pub fn absences_body(body: &[u8]) {
     };
     match check_absences(&request.data) {
         Ok(absences) => {
-            assert_eq!(absences.len(), request.data.len(), "every item is kept or reported");
+            assert_eq!(
+                absences.len(),
+                request.data.len(),
+                "every item is kept or reported"
+            );
             for absence in absences {
                 let start = parse_date_time(&absence.start).expect("accepted start is a date");
                 let end = parse_date_time(&absence.end).expect("accepted end is a date");
@@ -36,7 +40,10 @@ pub fn calendar_body(body: &[u8]) {
     }
     if let Ok(text) = std::str::from_utf8(body) {
         if let Ok(events) = parse_events(text) {
-            assert!(events.iter().all(|e| !e.start.is_empty()), "events have a start");
+            assert!(
+                events.iter().all(|e| !e.start.is_empty()),
+                "events have a start"
+            );
         }
     }
 }

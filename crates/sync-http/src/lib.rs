@@ -29,6 +29,7 @@ pub mod absences;
 pub mod calendar;
 pub mod check;
 pub mod contracts;
+pub mod cycle;
 pub mod error;
 pub mod openapi;
 pub mod state;
@@ -97,6 +98,7 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.settings.max_body_mb.saturating_mul(1 << 20);
     routes()
+        .merge(cycle::routes())
         .merge(extra)
         .route("/openapi.json", get(|| async { Json(openapi::openapi()) }))
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })

@@ -37,7 +37,7 @@ impl Modify for Bearer {
 /// Document 000's routes.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "campus-sync", description = "Contract sync API (document 000), multi-tenant"),
+    info(title = "campus-sync", description = "Contract sync API (document 000) and cycle API (document 004), multi-tenant"),
     paths(
         crate::contracts::token_check,
         crate::contracts::post_contracts,
@@ -52,6 +52,14 @@ impl Modify for Bearer {
         crate::calendar::get_calendar,
         crate::absences::post_absences,
         crate::absences::get_absences,
+        crate::cycle::get_list,
+        crate::cycle::get_period_list,
+        crate::cycle::get_user_progress,
+        crate::cycle::get_member_statuses,
+        crate::cycle::update_member_statuses,
+        crate::cycle::update_member_status,
+        crate::cycle::change_current_member_status,
+        crate::cycle::import,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer)

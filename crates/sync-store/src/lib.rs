@@ -26,6 +26,7 @@ mod token;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use sync_core::cycle::CycleData;
 use sync_core::sync::{Absence, SessionModel};
 use sync_core::{Contract, KnownAccount, Payload};
 
@@ -248,4 +249,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()>;
     /// A student's absences, in the order they were sent.
     fn absences(&self, tenant: TenantId, email: &str) -> Result<Vec<Absence>>;
+
+    /// The tenant's cycle data (document 004); empty until a first import.
+    fn cycle_data(&self, tenant: TenantId) -> Result<CycleData>;
+    /// Replaces the tenant's cycle data, in one transaction.
+    fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()>;
 }

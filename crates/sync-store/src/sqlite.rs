@@ -6,6 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::contract::normalize_email;
+use sync_core::cycle::CycleData;
 use sync_core::sync::{is_integrated, Absence, SessionModel};
 use sync_core::{Contract, Field, KnownAccount, Role};
 
@@ -65,6 +66,10 @@ CREATE TABLE IF NOT EXISTS absences (
     position INTEGER NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (tenant_id, email, position)
+);
+CREATE TABLE IF NOT EXISTS cycle_data (
+    tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),
+    data TEXT NOT NULL
 );
 PRAGMA user_version = 2;
 "#;
@@ -502,6 +507,34 @@ impl Store for SqliteStore {
                 out.push(serde_json::from_str(&row?)?);
             }
             Ok(out)
+        })
+    }
+
+    fn cycle_data(&self, tenant: TenantId) -> Result<CycleData> {
+        let json: Option<String> = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT data FROM cycle_data WHERE tenant_id = ?1",
+                    [tenant],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })?;
+        match json {
+            Some(json) => Ok(serde_json::from_str(&json)?),
+            None => Ok(CycleData::default()),
+        }
+    }
+
+    fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()> {
+        let json = serde_json::to_string(data)?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO cycle_data (tenant_id, data) VALUES (?1, ?2)
+                 ON CONFLICT (tenant_id) DO UPDATE SET data = excluded.data",
+                params![tenant, json],
+            )?;
+            Ok(())
         })
     }
 }

@@ -3,6 +3,7 @@
 
 mod calendar;
 mod contracts;
+mod cycle;
 mod extras;
 
 use std::path::Path;
