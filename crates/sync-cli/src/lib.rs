@@ -17,6 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod diff;
 mod gen;
 mod input;
+mod lms_import;
 mod output;
 mod progress;
 mod push;
@@ -88,6 +89,19 @@ Examples:
   SYNC_TOKEN=... sync-cli push export.json --url https://sync.example.org --dry-run
   sync-cli push export.json --url http://127.0.0.1:8080 --token \"$TOKEN\"")]
     Push(PushArgs),
+    /// Load cycles, periods, members and credits (document 004) into a server.
+    #[command(after_help = "\
+FILE is one JSON object {\"cycles\": [...], \"periods\": [...], \"members\": [...],
+\"credits\": [...]} (see the README, Cycle API), posted to BASE_URL/lmsapi/admin/import. Objects
+are created or updated by id (fields left out stay as they were); an import with any problem
+is refused whole and every problem is shown.
+
+Exit codes: 0 loaded, 1 not JSON or refused by the server (4xx), 2 usage error, unreadable
+file, or server unreachable or failing (5xx) after the retries.
+
+Example:
+  SYNC_TOKEN=... sync-cli lms-import cycles.json --url http://127.0.0.1:8080")]
+    LmsImport(LmsImportArgs),
     /// Run the HTTP API of document 000 on an embedded SQLite database.
     #[command(after_help = "\
 Tokens come from --token TENANT=TOKEN (repeatable) and SYNC_TOKENS=t1=tok1,t2=tok2; only their
@@ -193,6 +207,28 @@ impl PushArgs {
     }
 }
 
+/// Arguments of `sync-cli lms-import`.
+#[derive(Debug, Args)]
+pub struct LmsImportArgs {
+    /// The import file.
+    pub file: PathBuf,
+    /// The server's base URL (`/lmsapi/admin/import` is appended).
+    #[arg(long)]
+    pub url: String,
+    /// Bearer token of the training organisation.
+    #[arg(long, env = "SYNC_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Time limit of one attempt, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub timeout: u64,
+    /// Retries after a network error or a 5xx answer.
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// Delay before the first retry, in milliseconds; doubled at each retry.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub retry_delay: u64,
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     let rate: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if (0.0..=1.0).contains(&rate) {
@@ -218,6 +254,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => gen::run(&args),
         Command::Push(args) => push::run(&args),
+        Command::LmsImport(args) => lms_import::run(&args),
         Command::Serve(args) => server::serve(args),
         Command::Tenant(args) => server::tenant(args),
     }
@@ -297,6 +334,15 @@ mod tests {
                     a.retries,
                     a.retry_delay()
                 ),
+                Command::LmsImport(a) => format!(
+                    "lms-import {} {} token={} {} {} {}",
+                    a.file.display(),
+                    a.url,
+                    a.token,
+                    a.timeout,
+                    a.retries,
+                    a.retry_delay
+                ),
                 Command::Serve(a) => format!(
                     "serve {} {} {:?} sandbox={} private={} {}",
                     a.addr,
@@ -320,6 +366,14 @@ mod tests {
             Err(err) => format!("error {:?}", err.kind()),
         };
         assert_eq!(got, expected, "for `{line}`");
+    }
+
+    #[test]
+    fn lms_import_command() {
+        check(
+            "lms-import c.json --url http://h --token t --retries 1",
+            "lms-import c.json http://h token=t 60 1 500",
+        );
     }
 
     #[test]

@@ -111,17 +111,21 @@ fn endpoint(base: &str, dry_run: bool) -> anyhow::Result<Url> {
 }
 
 /// One POST of the file, retried.
-struct Request<'r> {
-    client: &'r reqwest::Client,
-    url: &'r Url,
-    token: &'r str,
-    body: Bytes,
+pub(crate) struct Request<'r> {
+    pub client: &'r reqwest::Client,
+    pub url: &'r Url,
+    pub token: &'r str,
+    pub body: Bytes,
 }
 
 impl Request<'_> {
     /// Sends the request; retries up to `retries` times after a network error or a 5xx
     /// answer, waiting `delay`, then twice as long each time. Returns the last answer.
-    async fn send(&self, retries: u32, mut delay: Duration) -> anyhow::Result<(StatusCode, Bytes)> {
+    pub(crate) async fn send(
+        &self,
+        retries: u32,
+        mut delay: Duration,
+    ) -> anyhow::Result<(StatusCode, Bytes)> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -239,7 +243,7 @@ fn sync_answer(body: &[u8], sent: usize) -> serde_json::Result<String> {
 }
 
 /// The server's error, readably: status, code and message, then one line per detail.
-fn refusal(url: &Url, status: StatusCode, body: &[u8]) -> String {
+pub(crate) fn refusal(url: &Url, status: StatusCode, body: &[u8]) -> String {
     #[derive(Deserialize)]
     struct Envelope {
         error: ErrorBody,
@@ -285,8 +289,16 @@ fn detail_line(detail: &serde_json::Value) -> String {
         code: String,
         message: String,
     }
+    #[derive(Deserialize)]
+    struct PathProblem {
+        path: String,
+        message: String,
+    }
     let Ok(p) = WireProblem::deserialize(detail) else {
-        return detail.to_string();
+        return match PathProblem::deserialize(detail) {
+            Ok(p) => format!("{}: {}", p.path, p.message),
+            Err(_) => detail.to_string(),
+        };
     };
     let mut line = String::new();
     if let Some(index) = p.index {
@@ -303,7 +315,7 @@ fn detail_line(detail: &serde_json::Value) -> String {
 }
 
 /// The start of a body, as text.
-fn excerpt(body: &[u8]) -> String {
+pub(crate) fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(BODY_SHOWN)]);
     let more = if body.len() > BODY_SHOWN { "..." } else { "" };
     format!("{}{more}", text.trim())

@@ -2,6 +2,7 @@
 
 mod diff;
 mod gen;
+mod lms_import;
 mod push;
 mod validate;
 
