@@ -390,7 +390,7 @@ impl CycleData {
             .and_then(Value::as_array)
             .and_then(|list| {
                 list.iter()
-                    .find(|r| r.get("type").and_then(Value::as_i64) == Some(1))
+                    .find(|r| r.get("type").and_then(Value::as_f64) == Some(1.0))
             })
             .and_then(|r| r.get("targetValue").and_then(Value::as_f64))
             .unwrap_or(0.0);
@@ -401,11 +401,11 @@ impl CycleData {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let sum = |kind: CreditKind| -> f64 {
+            // A fold from 0.0, not `sum()`: an empty f64 sum is -0.0, written `-0.0` in JSON.
             credits
                 .iter()
                 .filter(|c| c.kind == kind)
-                .map(|c| c.credits)
-                .sum()
+                .fold(0.0, |total, c| total + c.credits)
         };
         Ok(json!({
             "id": id_sent,
@@ -440,7 +440,8 @@ impl CycleData {
         let start = input.start_date.clone().ok_or_else(|| {
             CycleError::InvalidDate("startDate is required, e.g. 2020-01-01T00:00:00Z".into())
         })?;
-        check_range(&start, input.end_date.as_deref())?;
+        let end = input.end_date.clone().filter(|end| !end.is_empty());
+        check_range(&start, end.as_deref())?;
         Ok(StatusEntry {
             entry_id: String::new(),
             user_id: self.members[member].user_id.clone(),
@@ -449,7 +450,7 @@ impl CycleData {
                 .unwrap_or_else(|| is_active_status(&status)),
             status,
             start_date: start,
-            end_date: input.end_date.clone(),
+            end_date: end,
         })
     }
 
@@ -516,7 +517,8 @@ impl CycleData {
             entry.start_date = start.clone();
         }
         if let Some(end) = &input.end_date {
-            entry.end_date = Some(end.clone());
+            // An empty end (the document: "vide si la plage est en cours") reopens the range.
+            entry.end_date = (!end.is_empty()).then(|| end.clone());
         }
         entry.is_active_member = match input.is_active_member {
             Some(active) => active,
@@ -1205,6 +1207,51 @@ mod tests {
         // What the store keeps: the data as JSON, read back the same.
         let text = serde_json::to_string(&data).unwrap();
         assert_eq!(serde_json::from_str::<CycleData>(&text).unwrap(), data);
+    }
+
+    #[test]
+    fn empty_end_means_open_and_sums_are_plain_numbers() {
+        let mut data = portal();
+        // A member without credits: zeros, not `-0.0` in the answer.
+        let progress = run(
+            &mut data,
+            "getuserprogress",
+            json!({"id": "p2021", "memberId": "homonyme"}),
+        )
+        .unwrap();
+        assert_eq!(progress.to_string().matches("-0").count(), 0, "{progress}");
+        assert_eq!(progress["completedCredits"], 0.0);
+        // A requirement of type 1.0 is the type 1 requirement.
+        data.import(&json!({"periods": [{"cyclePeriodId": "p2021", "requirements": [{"type": 1.0, "targetValue": 12}]}]}))
+            .unwrap();
+        let progress = run(
+            &mut data,
+            "getuserprogress",
+            json!({"id": "p2021", "memberId": "homonyme"}),
+        )
+        .unwrap();
+        assert_eq!(progress["requiredCredits"], 12.0);
+        // The document: the end is empty while the range is ongoing.
+        let request = json!({"userId": "homonyme", "statuses": [{"status": "Membre", "startDate": "2020-01-01T00:00:00", "endDate": ""}]});
+        run(&mut data, "updatememberstatuses", request).unwrap();
+        assert_eq!(data.statuses["homonyme"][0].end_date, None);
+        let entry = data.statuses["homonyme"][0].entry_id.clone();
+        let close = json!({"userId": "homonyme", "entryId": entry, "status": {"endDate": "2020-06-01T00:00:00"}});
+        run(&mut data, "updatememberstatus", close).unwrap();
+        assert_eq!(
+            data.statuses["homonyme"][0].end_date.as_deref(),
+            Some("2020-06-01T00:00:00")
+        );
+        let reopen = json!({"userId": "homonyme", "entryId": entry, "status": {"endDate": " "}});
+        run(&mut data, "updatememberstatus", reopen).unwrap();
+        assert_eq!(data.statuses["homonyme"][0].end_date, None);
+        let change = json!({"userId": "homonyme", "status": {"status": "Suspendu", "startDate": "2021-01-01T00:00:00", "endDate": ""}});
+        run(&mut data, "changecurrentmemberstatus", change).unwrap();
+        let ends: Vec<Option<&str>> = data.statuses["homonyme"]
+            .iter()
+            .map(|e| e.end_date.as_deref())
+            .collect();
+        assert_eq!(ends, [Some("2021-01-01T00:00:00"), None]);
     }
 
     proptest! {
