@@ -307,12 +307,38 @@ fn role_seq(role: Role) -> u16 {
     1 + 10 * role_slot(role) as u16
 }
 
+/// What is known of one user code: the role it first came in, and the first non-empty value
+/// of each of its attributes (email, first name, last name) with the contract that gave it.
+/// A value is compared with the first non-empty one, not with the first occurrence's: a
+/// contract that leaves the email blank (already a `missing_field`) must not hide a conflict
+/// between the contracts that follow.
+struct UserState<'e, 'c> {
+    role: Role,
+    index: usize,
+    email: Option<&'e UserEvent<'c>>,
+    first: Option<(&'c str, usize)>,
+    last: Option<(&'c str, usize)>,
+}
+
+impl<'e, 'c> UserState<'e, 'c> {
+    fn new(event: &'e UserEvent<'c>) -> Self {
+        let nonempty = |v: &'c str| (!v.is_empty()).then_some((v, event.index));
+        UserState {
+            role: event.role,
+            index: event.index,
+            email: (!event.email.is_empty()).then_some(event),
+            first: nonempty(event.first),
+            last: nonempty(event.last),
+        }
+    }
+}
+
 fn check_users(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found> {
     partitioned(
         users.iter().collect(),
         |e| e.code_hash,
         |bucket| {
-            let mut known: PreMap<&str, &UserEvent<'_>> = pre_map(bucket.len());
+            let mut known: PreMap<&str, UserState<'_, '_>> = pre_map(bucket.len());
             let mut reported: HashSet<(Code, &str, Cow<'_, str>)> = HashSet::new();
             let mut out = Vec::new();
             for event in bucket {
@@ -320,19 +346,18 @@ fn check_users(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found
                     hash: event.code_hash,
                     key: event.code,
                 };
-                let Some(user) = known.get(&key).copied() else {
-                    known.insert(key, event);
+                let Some(user) = known.get_mut(&key) else {
+                    known.insert(key, UserState::new(event));
                     continue;
                 };
                 let (code, role, seq) = (event.code, event.role, role_seq(event.role));
                 let [code_field, first_field, last_field, email_field] = role.fields();
-                let other = || describe(contracts, user.index);
                 if user.role != role {
                     if reported.insert((Code::CodeRoleConflict, code, Cow::Borrowed(role.name()))) {
                         let message = format!(
                             "user code {code} is used here as {role} but as {} in contract {}",
                             user.role,
-                            other()
+                            describe(contracts, user.index)
                         );
                         out.push(found(
                             contracts,
@@ -345,44 +370,57 @@ fn check_users(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found
                     }
                     continue;
                 }
-                let differs = |a: &str, b: &str| !a.is_empty() && !b.is_empty() && a != b;
-                if differs(&event.email, &user.email)
-                    && reported.insert((Code::UserConflict, code, event.email.clone()))
-                {
-                    let message = format!(
-                        "user code {code} has email {} here but {} in contract {}",
-                        event.raw_email,
-                        user.email,
-                        other()
-                    );
-                    out.push(found(
-                        contracts,
-                        event.index,
-                        seq,
-                        email_field,
-                        Code::UserConflict,
-                        message,
-                    ));
+                if !event.email.is_empty() {
+                    match user.email {
+                        None => user.email = Some(event),
+                        Some(known) if known.email != event.email => {
+                            if reported.insert((Code::UserConflict, code, event.email.clone())) {
+                                let message = format!(
+                                    "user code {code} has email {} here but {} in contract {}",
+                                    event.raw_email,
+                                    known.raw_email,
+                                    describe(contracts, known.index)
+                                );
+                                out.push(found(
+                                    contracts,
+                                    event.index,
+                                    seq,
+                                    email_field,
+                                    Code::UserConflict,
+                                    message,
+                                ));
+                            }
+                        }
+                        Some(_) => {}
+                    }
                 }
                 for (offset, field, value, known) in [
-                    (1, first_field, event.first, user.first),
-                    (2, last_field, event.last, user.last),
+                    (1, first_field, event.first, &mut user.first),
+                    (2, last_field, event.last, &mut user.last),
                 ] {
-                    if differs(value, known)
-                        && reported.insert((Code::UserNameMismatch, code, Cow::Borrowed(value)))
-                    {
-                        let message = format!(
-                            "user code {code} is named \"{value}\" here but \"{known}\" in contract {}",
-                            other()
-                        );
-                        out.push(found(
-                            contracts,
-                            event.index,
-                            seq + offset,
-                            field,
-                            Code::UserNameMismatch,
-                            message,
-                        ));
+                    if value.is_empty() {
+                        continue;
+                    }
+                    match *known {
+                        None => *known = Some((value, event.index)),
+                        Some((name, other)) if name != value => {
+                            if reported.insert((Code::UserNameMismatch, code, Cow::Borrowed(value)))
+                            {
+                                let message = format!(
+                                    "user code {code} is named \"{value}\" here but \"{name}\" in contract {}",
+                                    describe(contracts, other)
+                                );
+                                out.push(found(
+                                    contracts,
+                                    event.index,
+                                    seq + offset,
+                                    field,
+                                    Code::UserNameMismatch,
+                                    message,
+                                ));
+                            }
+                        }
+                        Some(_) => {}
                     }
                 }
             }
@@ -496,7 +534,10 @@ fn check_groups(contracts: &[Contract<'_>]) -> Vec<Found> {
         |index, contract, seen: &mut GroupSeen<'_>, out| {
             let group = contract.trimmed(Field::CodeGroupe);
             let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
-            if !group.is_empty() && seen.first((group, placement)) {
+            // A contract missing part of its placement (already a `missing_field`) places its
+            // group nowhere: it is not a second placement.
+            let placed = !group.is_empty() && placement.iter().all(|p| !p.is_empty());
+            if placed && seen.first((group, placement)) {
                 out.push((HASHER.hash_one(group), index));
             }
         },

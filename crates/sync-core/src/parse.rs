@@ -310,9 +310,12 @@ impl<'a> ContractBuilder<'a> {
         src: Option<&'a str>,
     ) -> Contract<'a> {
         let key = Field::CodeContrat.index();
-        if let Some(alias) = self.alias {
+        // A blank value counts as absent (as for `missing_field`): a blank spelling gives way
+        // to the other one, and is no conflict.
+        if let Some(alias) = self.alias.filter(|a| !a.trim().is_empty()) {
             match &self.values[key] {
                 None => self.values[key] = Some(alias),
+                Some(code) if code.trim().is_empty() => self.values[key] = Some(alias),
                 Some(code) if code.trim() == alias.trim() => {}
                 Some(code) => {
                     let message = format!(
