@@ -3,6 +3,7 @@
 //! The previous set is indexed once; the current set is classified in parallel; the result is
 //! assembled in payload order, so it does not depend on the number of threads.
 
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -141,13 +142,34 @@ pub fn diff_sequential<'c, 'a>(
     assemble(previous, current, &classes)
 }
 
-/// The previous set's keys: open-addressing tables of `(key hash, index)`, one per range of
-/// hashes, small enough to stay in the cache while they are built side by side.
+/// The previous set's keys: open-addressing tables of slots, one per range of hashes, small
+/// enough to stay in the cache while they are built side by side.
 struct KeyIndex<'c, 'a> {
     previous: &'c [Contract<'a>],
     /// Number of top hash bits that choose the table.
     bits: u32,
-    tables: Vec<Vec<(u64, u32)>>,
+    tables: Vec<Vec<Slot>>,
+}
+
+/// One previous contract in a table: its key hash, its fingerprint and its index. With the
+/// fingerprint in the slot, an unchanged contract (most of them) is found the same without
+/// reading the previous contract or its text: one random memory access instead of three.
+#[derive(Clone, Copy)]
+struct Slot {
+    hash: u64,
+    fingerprint: u64,
+    index: u32,
+}
+
+/// What the index knows of a current contract.
+enum Found {
+    /// No previous contract has its key.
+    None,
+    /// The previous contract with its key, with the same fingerprint: the same text, hence
+    /// the same key and values (see [`Contract::fingerprint`]).
+    Same(u32),
+    /// The previous contract with its key, to compare field by field.
+    Key(u32),
 }
 
 /// An empty slot.
@@ -164,7 +186,8 @@ impl<'c, 'a> KeyIndex<'c, 'a> {
         } else {
             previous.iter().map(Contract::key_hash).collect()
         };
-        let mut buckets: Vec<Vec<(u64, u32)>> = vec![Vec::new(); 1 << bits];
+        let mut buckets: Vec<Vec<(u64, u32)>> =
+            vec![Vec::with_capacity(previous.len() / (1 << bits) + 16); 1 << bits];
         for (i, &hash) in hashes.iter().enumerate() {
             buckets[table_of(hash, bits)].push((hash, i as u32));
         }
@@ -182,22 +205,28 @@ impl<'c, 'a> KeyIndex<'c, 'a> {
         }
     }
 
-    /// The index of the first previous contract with this key.
+    /// The first previous contract with this key.
     #[inline]
-    fn get(&self, contract: &Contract<'_>) -> Option<u32> {
+    fn get(&self, contract: &Contract<'_>) -> Found {
         let hash = contract.key_hash();
+        let fingerprint = contract.fingerprint();
         let table = &self.tables[table_of(hash, self.bits)];
         let mask = table.len() - 1;
-        let mut slot = hash as usize & mask;
+        let mut at = hash as usize & mask;
         loop {
-            let (h, i) = table[slot];
-            if i == EMPTY {
-                return None;
+            let slot = table[at];
+            if slot.index == EMPTY {
+                return Found::None;
             }
-            if h == hash && self.previous[i as usize].key() == contract.key() {
-                return Some(i);
+            if slot.hash == hash {
+                if slot.fingerprint == fingerprint {
+                    return Found::Same(slot.index);
+                }
+                if self.previous[slot.index as usize].key() == contract.key() {
+                    return Found::Key(slot.index);
+                }
             }
-            slot = (slot + 1) & mask;
+            at = (at + 1) & mask;
         }
     }
 }
@@ -212,33 +241,43 @@ fn table_of(hash: u64, bits: u32) -> usize {
 }
 
 /// One table for the contracts of `bucket` (in set order, so the first of duplicates wins).
-fn build_table(previous: &[Contract<'_>], bucket: &[(u64, u32)]) -> Vec<(u64, u32)> {
+fn build_table(previous: &[Contract<'_>], bucket: &[(u64, u32)]) -> Vec<Slot> {
     let size = (bucket.len() * 2).next_power_of_two().max(2);
     let mask = size - 1;
-    let mut table = vec![(0u64, EMPTY); size];
+    let empty = Slot {
+        hash: 0,
+        fingerprint: 0,
+        index: EMPTY,
+    };
+    let mut table = vec![empty; size];
     'next: for &(hash, i) in bucket {
-        let mut slot = hash as usize & mask;
-        while table[slot].1 != EMPTY {
-            let (h, j) = table[slot];
-            if h == hash && previous[j as usize].key() == previous[i as usize].key() {
+        let mut at = hash as usize & mask;
+        while table[at].index != EMPTY {
+            let slot = table[at];
+            if slot.hash == hash
+                && previous[slot.index as usize].key() == previous[i as usize].key()
+            {
                 continue 'next;
             }
-            slot = (slot + 1) & mask;
+            at = (at + 1) & mask;
         }
-        table[slot] = (hash, i);
+        table[at] = Slot {
+            hash,
+            fingerprint: previous[i as usize].fingerprint(),
+            index: i,
+        };
     }
     table
 }
 
 #[inline]
 fn classify(index: &KeyIndex<'_, '_>, previous: &[Contract<'_>], contract: &Contract<'_>) -> Class {
-    let Some(p) = index.get(contract) else {
-        return Class::Added;
+    let p = match index.get(contract) {
+        Found::None => return Class::Added,
+        Found::Same(p) => return Class::Same(p),
+        Found::Key(p) => p,
     };
     let old = &previous[p as usize];
-    if old.fingerprint() == contract.fingerprint() {
-        return Class::Same(p);
-    }
     let mut fields = FieldSet::default();
     for field in contract.changed_fields(old) {
         fields.insert(field);
@@ -338,27 +377,57 @@ impl<'c, 'a> Diff<'c, 'a> {
             .collect()
     }
 
-    /// Applies the diff to the previous set, field by field: removed contracts go, updated
-    /// ones take their changed values, added ones are appended. The result is canonically
-    /// equal, key by key, to the current set (the property tests check it).
+    /// Applies the diff to the previous set, field by field, and returns the result in the
+    /// current set's order: a `same` contract is its previous version, an updated one its
+    /// previous version with the changed fields set to their new values, an added one is
+    /// taken as it is; removed ones are left out. The result is canonically equal, position
+    /// by position, to the current set (the property tests check it).
     pub fn apply(&self) -> Vec<Contract<'a>> {
-        let mut result: Vec<Option<Contract<'a>>> =
-            self.previous.iter().cloned().map(Some).collect();
-        for &removed in &self.removed {
-            result[removed] = None;
+        let mut previous_by_key: HashMap<&str, usize> = HashMap::with_capacity(self.previous.len());
+        for (i, contract) in self.previous.iter().enumerate() {
+            previous_by_key.entry(contract.key()).or_insert(i);
+        }
+        let mut source: Vec<Option<Source<'_>>> = vec![None; self.current.len()];
+        for &i in &self.same {
+            source[i] = Some(Source::Same);
+        }
+        for &i in &self.added {
+            source[i] = Some(Source::Added);
         }
         for update in &self.updated {
-            if let Some(contract) = result[update.previous].as_mut() {
-                for field in update.fields.iter() {
-                    let value = self.current[update.current].get(field);
-                    contract.set(field, value.map(|v| v.to_owned().into()));
-                }
-            }
+            source[update.current] = Some(Source::Updated(update));
         }
-        result
+        source
             .into_iter()
-            .flatten()
-            .chain(self.added_contracts().cloned())
+            .enumerate()
+            .filter_map(|(i, source)| {
+                let current = &self.current[i];
+                match source? {
+                    Source::Same => Some(
+                        previous_by_key
+                            .get(current.key())
+                            .map_or(current, |&p| &self.previous[p])
+                            .clone(),
+                    ),
+                    Source::Added => Some(current.clone()),
+                    Source::Updated(update) => {
+                        let mut contract = self.previous[update.previous].clone();
+                        for field in update.fields.iter() {
+                            let value = current.get(field);
+                            contract.set(field, value.map(|v| v.to_owned().into()));
+                        }
+                        Some(contract)
+                    }
+                }
+            })
             .collect()
     }
+}
+
+/// Where [`Diff::apply`] takes a contract of the current set from.
+#[derive(Clone, Copy)]
+enum Source<'u> {
+    Same,
+    Added,
+    Updated(&'u Update),
 }
