@@ -96,3 +96,119 @@ fn the_key_alias_and_the_wrapper_do_not_make_a_change() {
         "{written}"
     );
 }
+
+/// The example contract with `old` changes in the previous export and `new` changes in the
+/// current one: the changed fields, with old and new values as sent, must be `expected`
+/// (nothing: the contract is `same`).
+fn check_change(old: Value, new: Value, expected: &[(&str, Option<&str>, Option<&str>)]) {
+    let previous = bytes(&[contract(1, old)]);
+    let current = bytes(&[contract(1, new)]);
+    let (previous, current) = (parse(&previous).unwrap(), parse(&current).unwrap());
+    let d = diff(&previous.contracts, &current.contracts);
+    assert!(d.added.is_empty() && d.removed.is_empty());
+    let got: Vec<(&str, Option<&str>, Option<&str>)> = d
+        .updated
+        .iter()
+        .flat_map(|u| d.changes(u))
+        .map(|c| (c.field.name(), c.old, c.new))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(d.same.len(), usize::from(expected.is_empty()));
+    assert_eq!(
+        d.is_unchanged(),
+        previous.contracts[0].canonical_eq(&current.contracts[0])
+    );
+}
+
+#[test]
+fn canonical_equality_field_by_field() {
+    // Strings are trimmed.
+    check_change(json!({}), json!({"nomEntreprise": " Auchan\t"}), &[]);
+    check_change(json!({"dateFin": "30/06/2026 "}), json!({}), &[]);
+    // Emails are compared case-insensitively, ASCII or not; other fields are not.
+    check_change(
+        json!({}),
+        json!({"emailPersonnel": "PERSONNEL@Email.com"}),
+        &[],
+    );
+    check_change(
+        json!({"emailApprenant": "élève@école.fr"}),
+        json!({"emailApprenant": "ÉLÈVE@ÉCOLE.FR"}),
+        &[],
+    );
+    check_change(
+        json!({}),
+        json!({"nomEntreprise": "AUCHAN"}),
+        &[("nomEntreprise", Some("Auchan"), Some("AUCHAN"))],
+    );
+    // Absent, null, empty and blank optional fields are equal.
+    check_change(json!({"missionTitle": ""}), json!({}), &[]);
+    check_change(json!({"rncp": "  "}), json!({"rncp": null}), &[]);
+    // A field the document does not list plays no part.
+    check_change(json!({"couleur": "bleu"}), json!({"couleur": "rouge"}), &[]);
+    // A value that appears, disappears or changes: values as sent, fields in wire order.
+    check_change(
+        json!({"missionDetails": "Vente"}),
+        json!({"rncp": "RNCP1", "missionDetails": null, "nomSite": " Brest "}),
+        &[
+            ("nomSite", Some("Rennes"), Some(" Brest ")),
+            ("missionDetails", Some("Vente"), None),
+            ("rncp", None, Some("RNCP1")),
+        ],
+    );
+}
+
+#[test]
+fn output_order_follows_the_payloads_whatever_the_threads() {
+    // Current: 9 (added), 7 (updated), 3 (same), 8 (added), 5 (same), 1 (updated).
+    // Previous: 1..=7 in order; 2, 4 and 6 removed.
+    let previous: Vec<Value> = (1..=7).map(|n| contract(n, json!({}))).collect();
+    let current = vec![
+        contract(9, json!({})),
+        contract(7, json!({"nomGroupe": "autre"})),
+        contract(3, json!({})),
+        contract(8, json!({})),
+        contract(5, json!({})),
+        contract(1, json!({"dateDebut": null})),
+    ];
+    let (previous, current) = (bytes(&previous), bytes(&current));
+    let (previous, current) = (parse(&previous).unwrap(), parse(&current).unwrap());
+    for threads in [1, 2, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let d = pool.install(|| diff(&previous.contracts, &current.contracts));
+        let keys = |it: Vec<&sync_core::Contract<'_>>| -> Vec<String> {
+            it.into_iter().map(|c| c.key().to_owned()).collect()
+        };
+        assert_eq!(keys(d.same_contracts().collect()), ["1234-3", "1234-5"]);
+        assert_eq!(keys(d.added_contracts().collect()), ["1234-9", "1234-8"]);
+        assert_eq!(keys(d.updated_contracts().collect()), ["1234-7", "1234-1"]);
+        assert_eq!(
+            keys(d.removed_contracts().collect()),
+            ["1234-2", "1234-4", "1234-6"]
+        );
+        assert_eq!(d.same, [2, 4]);
+        assert_eq!(d.added, [0, 3]);
+        assert_eq!(
+            d.updated
+                .iter()
+                .map(|u| (u.previous, u.current))
+                .collect::<Vec<_>>(),
+            [(6, 1), (0, 5)]
+        );
+        assert_eq!(d.removed, [1, 3, 5]);
+        let sequential = sync_core::diff_sequential(&previous.contracts, &current.contracts);
+        assert_eq!(sequential.same, d.same);
+        assert_eq!(sequential.updated, d.updated);
+        // Applying it gives the current set, in its order.
+        let applied: Vec<String> = d.apply().iter().map(|c| c.key().to_owned()).collect();
+        let expected: Vec<String> = current
+            .contracts
+            .iter()
+            .map(|c| c.key().to_owned())
+            .collect();
+        assert_eq!(applied, expected);
+    }
+}
