@@ -124,13 +124,16 @@ fn contract_problems(payload: &Payload<'_>, index: usize, contract: &Contract<'_
                 "nomMarque is set but codeMarque is not; send both or neither",
             )
         };
-        out.push(problem(
-            index,
-            contract,
-            field,
-            Code::BrandIncomplete,
-            message.to_owned(),
-        ));
+        // A brand part that is there but not a string is already an `invalid_type`.
+        if !payload.has_type_error(index, field) {
+            out.push(problem(
+                index,
+                contract,
+                field,
+                Code::BrandIncomplete,
+                message.to_owned(),
+            ));
+        }
     }
     out
 }

@@ -443,6 +443,11 @@ fn brand_incomplete() {
             "#1 1234-2 codeMarque: brand_incomplete (error)",
         ],
     );
+    // A part that is there but not a string is an invalid_type, not also an incomplete brand.
+    check(
+        vec![contract(1, json!({"codeMarque": 3, "nomMarque": "Marque"}))],
+        &["#0 1234-1 codeMarque: invalid_type (error)"],
+    );
 }
 
 #[test]
