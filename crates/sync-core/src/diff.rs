@@ -181,18 +181,23 @@ impl<'c, 'a> KeyIndex<'c, 'a> {
             .next_power_of_two()
             .trailing_zeros()
             .min(12);
-        let hashes: Vec<u64> = if parallel {
-            previous.par_iter().map(Contract::key_hash).collect()
-        } else {
-            previous.iter().map(Contract::key_hash).collect()
+        // The slots are made in one pass in set order, so that building the tables does not
+        // go back to the contracts (one random memory access each).
+        let slot = |(i, contract): (usize, &Contract<'_>)| Slot {
+            hash: contract.key_hash(),
+            fingerprint: contract.fingerprint(),
+            index: i as u32,
         };
-        let mut buckets: Vec<Vec<(u64, u32)>> =
-            vec![Vec::with_capacity(previous.len() / (1 << bits) + 16); 1 << bits];
-        for (i, &hash) in hashes.iter().enumerate() {
-            buckets[table_of(hash, bits)].push((hash, i as u32));
+        let slots: Vec<Slot> = if parallel {
+            previous.par_iter().enumerate().map(slot).collect()
+        } else {
+            previous.iter().enumerate().map(slot).collect()
+        };
+        let mut buckets: Vec<Vec<Slot>> = vec![Vec::new(); 1 << bits];
+        for slot in slots {
+            buckets[table_of(slot.hash, bits)].push(slot);
         }
-        drop(hashes);
-        let build = |bucket: Vec<(u64, u32)>| build_table(previous, &bucket);
+        let build = |bucket: Vec<Slot>| build_table(previous, &bucket);
         let tables = if parallel {
             buckets.into_par_iter().map(build).collect()
         } else {
@@ -241,7 +246,7 @@ fn table_of(hash: u64, bits: u32) -> usize {
 }
 
 /// One table for the contracts of `bucket` (in set order, so the first of duplicates wins).
-fn build_table(previous: &[Contract<'_>], bucket: &[(u64, u32)]) -> Vec<Slot> {
+fn build_table(previous: &[Contract<'_>], bucket: &[Slot]) -> Vec<Slot> {
     let size = (bucket.len() * 2).next_power_of_two().max(2);
     let mask = size - 1;
     let empty = Slot {
@@ -250,22 +255,18 @@ fn build_table(previous: &[Contract<'_>], bucket: &[(u64, u32)]) -> Vec<Slot> {
         index: EMPTY,
     };
     let mut table = vec![empty; size];
-    'next: for &(hash, i) in bucket {
-        let mut at = hash as usize & mask;
+    'next: for &new in bucket {
+        let mut at = new.hash as usize & mask;
         while table[at].index != EMPTY {
             let slot = table[at];
-            if slot.hash == hash
-                && previous[slot.index as usize].key() == previous[i as usize].key()
+            if slot.hash == new.hash
+                && previous[slot.index as usize].key() == previous[new.index as usize].key()
             {
                 continue 'next;
             }
             at = (at + 1) & mask;
         }
-        table[at] = Slot {
-            hash,
-            fingerprint: previous[i as usize].fingerprint(),
-            index: i,
-        };
+        table[at] = new;
     }
     table
 }
