@@ -1,9 +1,8 @@
 //! Criterion benches of sync-core on generated exports (DESIGN 7): parse, validate, and the
 //! diff of two parsed sets (10% changed), parallel and on one thread.
 //!
-//! Sizes come from `BENCH_SIZES` (default `10000,100000`, so that plain runs, and the builds
-//! of `cargo clippy --all-targets`, stay short); the 1M figures of the README
-//! ("Performance / Core (criterion)"):
+//! Sizes come from `BENCH_SIZES` (default `10000,100000`, so that plain runs stay short); the
+//! 1M figures of the README ("Performance / Core (criterion)"):
 //!
 //! ```sh
 //! BENCH_SIZES=1000000 cargo bench -p sync-benches --bench diff -- diff   # DESIGN 7: < 0.2 s
