@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -108,12 +109,74 @@ fn parse_list<'a>(raw: Option<&'a RawValue>, what: &str) -> Result<Payload<'a>, 
     }
 }
 
-#[derive(Serialize)]
-struct SyncAnswer<'c, 'a> {
-    total: usize,
-    contrats: &'c [Contract<'a>],
+/// Contracts per chunk of [`Objects`].
+const CHUNK: usize = 1024;
+
+/// Each contract's wire JSON, serialized once, in parallel: chunks of objects joined by
+/// commas, and where each object lies.
+struct Objects {
+    chunks: Vec<(Vec<u8>, Vec<usize>)>,
+}
+
+impl Objects {
+    fn new(contracts: &[Contract<'_>]) -> Result<Self, ApiError> {
+        let chunks = contracts
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut bytes = Vec::with_capacity(chunk.len() * 1024);
+                let mut ends = Vec::with_capacity(chunk.len());
+                for (i, contract) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        bytes.push(b',');
+                    }
+                    serde_json::to_writer(&mut bytes, contract)
+                        .map_err(|e| ApiError::Internal(format!("serialization failed: {e}")))?;
+                    ends.push(bytes.len());
+                }
+                Ok((bytes, ends))
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Objects { chunks })
+    }
+
+    /// Contract `i`'s object.
+    fn get(&self, i: usize) -> &str {
+        let (bytes, ends) = &self.chunks[i / CHUNK];
+        let j = i % CHUNK;
+        let start = if j == 0 { 0 } else { ends[j - 1] + 1 };
+        // serde_json writes UTF-8.
+        std::str::from_utf8(&bytes[start..ends[j]]).unwrap_or_default()
+    }
+
+    fn len(&self) -> usize {
+        self.chunks.iter().map(|(_, ends)| ends.len()).sum()
+    }
+}
+
+/// The sync's answer, `{"total", "contrats", "summary", "warnings"}`, around the contracts'
+/// JSON objects already serialized.
+fn sync_answer(
+    objects: &Objects,
     summary: Summary,
-    warnings: Vec<&'c Problem>,
+    warnings: &[&Problem],
+) -> Result<Vec<u8>, ApiError> {
+    let summary = serialize(&summary)?;
+    let warnings = serialize(&warnings)?;
+    let size: usize = objects.chunks.iter().map(|(b, _)| b.len() + 1).sum();
+    let mut out = Vec::with_capacity(size + summary.len() + warnings.len() + 64);
+    out.extend_from_slice(format!("{{\"total\":{},\"contrats\":[", objects.len()).as_bytes());
+    for (i, (bytes, _)) in objects.chunks.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(bytes);
+    }
+    out.extend_from_slice(b"],\"summary\":");
+    out.extend_from_slice(&summary);
+    out.extend_from_slice(b",\"warnings\":");
+    out.extend_from_slice(&warnings);
+    out.push(b'}');
+    Ok(out)
 }
 
 #[derive(Serialize)]
@@ -136,8 +199,8 @@ fn run_sync(
     mode: Mode,
 ) -> Result<Vec<u8>, ApiError> {
     let active_set = store.active_set(tenant)?;
-    let active = active_set.parse();
-    let mut known = sync_core::sync::accounts(&active.contracts);
+    let active = active_set.contracts();
+    let mut known = sync_core::sync::accounts(active);
     known.extend(store.archived_accounts(tenant)?);
     let body;
     let (payload, change_problems): (Payload<'_>, Vec<ChangeProblem>) = match &input {
@@ -149,7 +212,7 @@ fn run_sync(
                 updated: parse_list(body.changes.updated, "changes.updated")?,
                 removed: body.changes.removed.clone(),
             };
-            let merged = merge_changes(&active.contracts, changes);
+            let merged = merge_changes(active, changes);
             (Payload::from_contracts(merged.contracts), merged.problems)
         }
     };
@@ -172,7 +235,7 @@ fn run_sync(
             details,
         });
     }
-    let diff = sync_core::diff(&active.contracts, &payload.contracts);
+    let diff = sync_core::diff(active, &payload.contracts);
     let warnings: Vec<&Problem> = report.warnings().collect();
     match mode {
         Mode::DryRun => {
@@ -193,21 +256,30 @@ fn run_sync(
         }
         Mode::Apply { allow_mass_removal } => {
             if !allow_mass_removal {
-                guard_mass_removal(
-                    active.contracts.len(),
-                    diff.removed.len(),
-                    payload.contracts.len(),
-                )?;
+                guard_mass_removal(active.len(), diff.removed.len(), payload.contracts.len())?;
             }
+            // Each contract serialized once, on every core: for the store and the answer.
+            let objects = Objects::new(&payload.contracts)?;
+            let upserted = diff
+                .added
+                .iter()
+                .copied()
+                .chain(diff.updated.iter().map(|u| u.current));
+            let (upsert, upsert_json) = upserted
+                .map(|i| (&payload.contracts[i], objects.get(i)))
+                .unzip();
             let write = SyncWrite {
-                upsert: diff
-                    .added_contracts()
-                    .chain(diff.updated_contracts())
-                    .collect(),
+                upsert,
+                upsert_json,
                 archive: diff.removed_contracts().map(Contract::key).collect(),
             };
-            store.apply_sync(tenant, &write)?;
+            // The answer is built while the store writes (the database uses one core).
             let summary = diff.summary();
+            let (written, answer) = rayon::join(
+                || store.apply_sync(tenant, &write),
+                || sync_answer(&objects, summary, &warnings),
+            );
+            written?;
             tracing::info!(
                 tenant,
                 same = summary.same,
@@ -216,12 +288,7 @@ fn run_sync(
                 removed = summary.removed,
                 "sync applied"
             );
-            serialize(&SyncAnswer {
-                total: payload.contracts.len(),
-                contrats: &payload.contracts,
-                summary,
-                warnings,
-            })
+            answer
         }
     }
 }

@@ -14,8 +14,8 @@
 //!
 //! let payload = sync_core::parse(br#"[{"codeContrat": "C1", "codeGroupe": "G1"}]"#).unwrap();
 //! let upsert: Vec<_> = payload.contracts.iter().collect();
-//! store.apply_sync(tenant.id, &SyncWrite { upsert, archive: vec![] }).unwrap();
-//! assert_eq!(store.active_set(tenant.id).unwrap().parse().contracts[0].key(), "C1");
+//! store.apply_sync(tenant.id, &SyncWrite { upsert, ..Default::default() }).unwrap();
+//! assert_eq!(store.active_set(tenant.id).unwrap().contracts()[0].key(), "C1");
 //! ```
 //!
 //! **Only sync-store knows SQL.**
@@ -24,11 +24,13 @@ mod sqlite;
 mod token;
 
 use std::fmt;
+use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sync_core::cycle::CycleData;
 use sync_core::sync::{Absence, SessionModel};
-use sync_core::{Contract, KnownAccount, Payload};
+use sync_core::{Contract, KnownAccount};
 
 pub use sqlite::SqliteStore;
 pub use token::{hash_token, new_token};
@@ -69,84 +71,71 @@ pub enum StoreError {
 /// Result of a store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The tenant's active contracts as one JSON array in wire format, in the order they were
-/// first stored.
+/// The tenant's active contracts as stored, ordered by `codeContrat`, each owning its text.
 ///
-/// Kept as bytes so that the core's fast parser borrows from them ([`ActiveSet::parse`]).
+/// The store hands out one shared copy per tenant ([`Store::active_set`]) and keeps it in
+/// memory between syncs, so a sync does not read the set back from the database.
 #[derive(Clone, Default)]
 pub struct ActiveSet {
-    json: Vec<u8>,
-    len: usize,
-}
-
-/// Builds an [`ActiveSet`] one JSON object at a time.
-#[derive(Debug)]
-pub struct ActiveSetBuilder(ActiveSet);
-
-impl ActiveSetBuilder {
-    /// Appends one contract's JSON object.
-    pub fn push(&mut self, object: &str) {
-        let set = &mut self.0;
-        set.json.push(if set.len == 0 { b'[' } else { b',' });
-        set.json.extend_from_slice(object.as_bytes());
-        set.len += 1;
-    }
-
-    /// The set.
-    pub fn finish(mut self) -> ActiveSet {
-        if self.0.len == 0 {
-            self.0.json.push(b'[');
-        }
-        self.0.json.push(b']');
-        self.0
-    }
+    contracts: Vec<Contract<'static>>,
 }
 
 impl ActiveSet {
-    /// An empty builder.
-    pub fn builder() -> ActiveSetBuilder {
-        ActiveSetBuilder(ActiveSet {
-            json: Vec::with_capacity(1 << 20),
-            len: 0,
-        })
+    /// A set of these contracts, sorted by key (equal keys keep their order).
+    pub fn from_contracts(mut contracts: Vec<Contract<'static>>) -> Self {
+        contracts.par_sort_by(|a, b| a.key().cmp(b.key()));
+        ActiveSet { contracts }
     }
 
-    /// Builds a set from wire-format JSON objects, one per contract.
-    pub fn from_objects<'s>(objects: impl IntoIterator<Item = &'s str>) -> Self {
-        let mut builder = Self::builder();
+    /// Parses wire-format JSON objects, one per contract (as stored). Stored contracts were
+    /// valid when written, so an object that does not parse (a corrupt store) is an error.
+    pub fn from_objects<'s>(objects: impl IntoIterator<Item = &'s str>) -> Result<Self> {
+        let mut json = Vec::with_capacity(1 << 20);
         for object in objects {
-            builder.push(object);
+            json.push(if json.is_empty() { b'[' } else { b',' });
+            json.extend_from_slice(object.as_bytes());
         }
-        builder.finish()
+        if json.is_empty() {
+            json.push(b'[');
+        }
+        json.push(b']');
+        let payload = sync_core::parse(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let contracts = payload
+            .contracts
+            .into_par_iter()
+            .map(Contract::into_owned)
+            .collect();
+        Ok(Self::from_contracts(contracts))
+    }
+
+    /// The contracts, ordered by key.
+    pub fn contracts(&self) -> &[Contract<'static>] {
+        &self.contracts
+    }
+
+    /// The contract with this key (trimmed `codeContrat`).
+    pub fn get(&self, key: &str) -> Option<&Contract<'static>> {
+        self.contracts
+            .binary_search_by(|c| c.key().cmp(key))
+            .ok()
+            .map(|i| &self.contracts[i])
     }
 
     /// Number of contracts.
     pub fn len(&self) -> usize {
-        self.len
+        self.contracts.len()
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The JSON array.
-    pub fn as_json(&self) -> &[u8] {
-        &self.json
-    }
-
-    /// The contracts, borrowing from the set. Stored contracts were valid when written, so a
-    /// parse failure (a corrupt store) reads as an empty set rather than a panic.
-    pub fn parse(&self) -> Payload<'_> {
-        sync_core::parse(&self.json).unwrap_or_default()
+        self.contracts.is_empty()
     }
 }
 
 impl fmt::Debug for ActiveSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActiveSet")
-            .field("len", &self.len)
-            .field("bytes", &self.json.len())
+            .field("len", &self.contracts.len())
             .finish()
     }
 }
@@ -158,6 +147,9 @@ impl fmt::Debug for ActiveSet {
 pub struct SyncWrite<'c, 'a> {
     /// Added and updated contracts, new versions.
     pub upsert: Vec<&'c Contract<'a>>,
+    /// The wire JSON of each `upsert` contract, in the same order, when the caller already
+    /// has it (the server serializes the answer once); empty: the store serializes them.
+    pub upsert_json: Vec<&'c str>,
     /// `codeContrat` of removed contracts.
     pub archive: Vec<&'c str>,
 }
@@ -216,8 +208,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The tenant owning a token hash.
     fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>>;
 
-    /// The active contracts.
-    fn active_set(&self, tenant: TenantId) -> Result<ActiveSet>;
+    /// The active contracts, shared: a backend may keep them in memory between calls, as
+    /// long as every write it makes (or another process makes) is seen by the next call.
+    fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>>;
     /// The accounts (user code, role, email) of the tenant's archived contracts; with
     /// [`sync_core::sync::accounts`] of the active set, every account the tenant knows.
     fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>>;

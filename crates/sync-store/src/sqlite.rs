@@ -1,9 +1,18 @@
 //! The SQLite backend: one file in the data directory, WAL journal, one writer connection and
 //! a small pool of readers so that listings do not wait for a sync.
+//!
+//! A sync commits to the WAL and returns; a background thread copies the WAL into the database
+//! (checkpoint) afterwards, so the request does not pay for writing its rows twice. Each
+//! tenant's active set is kept in memory, tagged with the tenant's `contracts_version` (bumped
+//! in the same transaction as every contract write): a set whose version is not the stored one
+//! (a write by another process) is read again, so the memory copy is only a cache.
 
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
+use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::contract::normalize_email;
 use sync_core::cycle::CycleData;
@@ -22,7 +31,8 @@ CREATE TABLE IF NOT EXISTS tenants (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     sandbox INTEGER NOT NULL DEFAULT 0,
-    session_models TEXT NOT NULL DEFAULT '[]'
+    session_models TEXT NOT NULL DEFAULT '[]',
+    contracts_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY,
@@ -50,8 +60,8 @@ CREATE TABLE IF NOT EXISTS contracts (
 );
 CREATE INDEX IF NOT EXISTS contracts_active ON contracts (tenant_id, archived, code);
 CREATE INDEX IF NOT EXISTS contracts_integrated ON contracts (tenant_id, archived, integrated, code);
-CREATE INDEX IF NOT EXISTS contracts_group ON contracts (tenant_id, group_code);
-CREATE INDEX IF NOT EXISTS contracts_apprentice ON contracts (tenant_id, apprentice_email);
+DROP INDEX IF EXISTS contracts_group;
+DROP INDEX IF EXISTS contracts_apprentice;
 CREATE TABLE IF NOT EXISTS events (
     tenant_id INTEGER NOT NULL REFERENCES tenants(id),
     group_code TEXT NOT NULL,
@@ -80,6 +90,10 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Each tenant's active set with the `contracts_version` it was read or written at.
+    active: Mutex<HashMap<TenantId, (i64, Arc<ActiveSet>)>>,
+    /// Wakes the checkpoint thread after a commit.
+    checkpoint: Mutex<mpsc::Sender<()>>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -108,7 +122,50 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -65_536)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Commits never copy the WAL into the database: the checkpoint thread does it.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    conn.pragma_update(None, "journal_size_limit", 64 << 20)?;
     Ok(conn)
+}
+
+/// How long the writer must be idle before the WAL is copied into the database.
+const CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Adds what older databases lack.
+fn migrate(conn: &Connection) -> Result<()> {
+    let has_version = conn
+        .prepare("SELECT 1 FROM pragma_table_info('tenants') WHERE name = 'contracts_version'")?
+        .exists([])?;
+    if !has_version {
+        conn.execute_batch(
+            "ALTER TABLE tenants ADD COLUMN contracts_version INTEGER NOT NULL DEFAULT 0",
+        )?;
+    }
+    Ok(())
+}
+
+/// Copies the WAL into the database each time a write is signalled, until the store is
+/// dropped. A passive checkpoint waits for no reader or writer.
+fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>> {
+    let conn = connect(path)?;
+    let (sender, receiver) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while receiver.recv().is_ok() {
+                // Waits for writes to pause (at most ten delays), so that the copy does not
+                // compete with the answer of the sync that just committed.
+                let deadline = std::time::Instant::now() + CHECKPOINT_DELAY * 10;
+                while receiver.recv_timeout(CHECKPOINT_DELAY).is_ok()
+                    && std::time::Instant::now() < deadline
+                {}
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    eprintln!("sqlite checkpoint failed: {e}");
+                }
+            }
+        })
+        .map_err(|e| StoreError::Database(format!("checkpoint thread: {e}")))?;
+    Ok(sender)
 }
 
 impl SqliteStore {
@@ -121,10 +178,14 @@ impl SqliteStore {
         let path = data_dir.join(DATABASE_FILE);
         let writer = connect(&path)?;
         writer.execute_batch(SCHEMA)?;
+        migrate(&writer)?;
+        let checkpoint = spawn_checkpointer(&path)?;
         Ok(SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            active: Mutex::default(),
+            checkpoint: Mutex::new(checkpoint),
         })
     }
 
@@ -154,8 +215,104 @@ impl SqliteStore {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        drop(conn);
+        let _ = lock(&self.checkpoint).send(());
         Ok(value)
     }
+
+    /// The cached active set of `tenant` if it is at `version`.
+    fn cached(&self, tenant: TenantId, version: i64) -> Option<Arc<ActiveSet>> {
+        match lock(&self.active).get(&tenant) {
+            Some((v, set)) if *v == version => Some(set.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps `set` as the tenant's active set at `version`, unless a newer one is kept.
+    fn remember(&self, tenant: TenantId, version: i64, set: Arc<ActiveSet>) {
+        let mut active = lock(&self.active);
+        match active.get(&tenant) {
+            Some((v, _)) if *v > version => {}
+            _ => {
+                active.insert(tenant, (version, set));
+            }
+        }
+    }
+}
+
+fn contracts_version(conn: &Connection, tenant: TenantId) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT contracts_version FROM tenants WHERE id = ?1")?
+        .query_row([tenant], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Bumps the tenant's `contracts_version` in the transaction; returns the new one.
+fn bump_version(tx: &rusqlite::Transaction<'_>, tenant: TenantId) -> Result<i64> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE tenants SET contracts_version = contracts_version + 1 WHERE id = ?1
+             RETURNING contracts_version",
+        )?
+        .query_row([tenant], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// One contract row, computed before the transaction.
+struct Row<'c, 'a> {
+    contract: &'c Contract<'a>,
+    json: Cow<'c, str>,
+    emails: [String; 3],
+}
+
+/// The active set after a write: `old` without the archived codes, with `upsert` (sorted by
+/// key, no key twice) in place of or beside the old versions; `None` if `upsert` repeats a key.
+fn next_set(old: &ActiveSet, upsert: &[&Contract<'_>], archive: &[&str]) -> Option<ActiveSet> {
+    if upsert.windows(2).any(|w| w[0].key() == w[1].key()) {
+        return None;
+    }
+    enum Pick {
+        Old(usize),
+        New(usize),
+    }
+    let archive: HashSet<&str> = archive.iter().copied().collect();
+    let old = old.contracts();
+    let mut picks = Vec::with_capacity(old.len() + upsert.len());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < upsert.len() {
+        let order = match (old.get(i), upsert.get(j)) {
+            (Some(o), Some(u)) => o.key().cmp(u.key()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                if !archive.contains(old[i].key()) {
+                    picks.push(Pick::Old(i));
+                }
+                i += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                picks.push(Pick::New(j));
+                i += 1;
+                j += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                picks.push(Pick::New(j));
+                j += 1;
+            }
+        }
+    }
+    let contracts = picks
+        .into_par_iter()
+        .map(|pick| match pick {
+            Pick::Old(i) => old[i].clone(),
+            Pick::New(j) => upsert[j].clone().into_owned(),
+        })
+        .collect();
+    Some(ActiveSet::from_contracts(contracts))
 }
 
 fn load_models(conn: &Connection, tenant: TenantId) -> Result<Vec<SessionModel>> {
@@ -220,23 +377,31 @@ impl Store for SqliteStore {
         })
     }
 
-    fn active_set(&self, tenant: TenantId) -> Result<ActiveSet> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT data FROM contracts WHERE tenant_id = ?1 AND archived = 0 ORDER BY id",
+    fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
+        let version = self.read(|conn| contracts_version(conn, tenant))?;
+        if let Some(set) = self.cached(tenant, version) {
+            return Ok(set);
+        }
+        let (version, set) = self.read(|conn| {
+            // The version and the rows of one snapshot.
+            let tx = conn.unchecked_transaction()?;
+            let version = contracts_version(&tx, tenant)?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT data FROM contracts WHERE tenant_id = ?1 AND archived = 0 ORDER BY code",
             )?;
             let mut rows = stmt.query([tenant])?;
-            let mut set = ActiveSet::builder();
+            let mut objects = Vec::new();
             while let Some(row) = rows.next()? {
-                let object = row.get_ref(0)?;
-                set.push(
-                    object
-                        .as_str()
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                );
+                objects.push(row.get::<_, String>(0)?);
             }
-            Ok(set.finish())
-        })
+            drop(rows);
+            drop(stmt);
+            tx.commit()?;
+            let set = ActiveSet::from_objects(objects.iter().map(String::as_str))?;
+            Ok((version, Arc::new(set)))
+        })?;
+        self.remember(tenant, version, set.clone());
+        Ok(set)
     }
 
     fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>> {
@@ -271,7 +436,30 @@ impl Store for SqliteStore {
         if write.is_empty() {
             return Ok(());
         }
-        self.write(|tx| {
+        // Serialized and normalized on every core, before taking the writer; inserted in key
+        // order, so the key indexes grow at their end.
+        let mut rows: Vec<Row<'_, '_>> = write
+            .upsert
+            .par_iter()
+            .enumerate()
+            .map(|(i, &contract)| {
+                let json = match write.upsert_json.get(i) {
+                    Some(&json) => Cow::Borrowed(json),
+                    None => Cow::Owned(serde_json::to_string(contract)?),
+                };
+                Ok(Row {
+                    contract,
+                    json,
+                    emails: [
+                        email(contract, Field::EmailApprenant),
+                        email(contract, Field::EmailPersonnel),
+                        email(contract, Field::EmailMaitreApprentissage),
+                    ],
+                })
+            })
+            .collect::<Result<_>>()?;
+        rows.par_sort_by(|a, b| a.contract.key().cmp(b.contract.key()));
+        let version = self.write(|tx| {
             let models = load_models(tx, tenant)?;
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO contracts (tenant_id, code, data, archived, integrated, group_code,
@@ -286,12 +474,13 @@ impl Store for SqliteStore {
                      tutor_email = excluded.tutor_email, master_code = excluded.master_code,
                      master_email = excluded.master_email",
             )?;
-            for contract in &write.upsert {
-                let data = serde_json::to_string(contract)?;
+            for row in &rows {
+                let contract = row.contract;
+                let [apprentice_email, tutor_email, master_email] = &row.emails;
                 upsert.execute(params![
                     tenant,
                     contract.key(),
-                    data,
+                    row.json,
                     is_integrated(&models, contract),
                     contract.trimmed(Field::CodeGroupe),
                     contract.trimmed(Field::CodeFormation),
@@ -299,11 +488,11 @@ impl Store for SqliteStore {
                     contract.trimmed(Field::CodeSite),
                     contract.trimmed(Field::CodePeriode),
                     contract.trimmed(Field::CodeApprenant),
-                    email(contract, Field::EmailApprenant),
+                    apprentice_email,
                     contract.trimmed(Field::CodePersonnel),
-                    email(contract, Field::EmailPersonnel),
+                    tutor_email,
                     contract.trimmed(Field::CodeMaitreApprentissage),
-                    email(contract, Field::EmailMaitreApprentissage),
+                    master_email,
                 ])?;
             }
             let mut archive = tx.prepare_cached(
@@ -312,8 +501,25 @@ impl Store for SqliteStore {
             for code in &write.archive {
                 archive.execute(params![tenant, code])?;
             }
-            Ok(())
-        })
+            bump_version(tx, tenant)
+        });
+        let version = match version {
+            Ok(version) => version,
+            Err(e) => {
+                lock(&self.active).remove(&tenant);
+                return Err(e);
+            }
+        };
+        // The set before this write, if it is the cached one, gives the set after it.
+        let before = self.cached(tenant, version - 1);
+        lock(&self.active).remove(&tenant);
+        if let Some(before) = before {
+            let upsert: Vec<&Contract<'_>> = rows.iter().map(|r| r.contract).collect();
+            if let Some(after) = next_set(&before, &upsert, &write.archive) {
+                self.remember(tenant, version, Arc::new(after));
+            }
+        }
+        Ok(())
     }
 
     fn page(
@@ -352,15 +558,17 @@ impl Store for SqliteStore {
     }
 
     fn delete_all(&self, tenant: TenantId) -> Result<()> {
-        self.write(|tx| {
+        let result = self.write(|tx| {
             for table in ["contracts", "events", "absences"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE tenant_id = ?1"),
                     [tenant],
                 )?;
             }
-            Ok(())
-        })
+            bump_version(tx, tenant)
+        });
+        lock(&self.active).remove(&tenant);
+        result.map(drop)
     }
 
     fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>> {
@@ -414,15 +622,16 @@ impl Store for SqliteStore {
         })
     }
 
+    // The two lookups below scan the active set in memory rather than keep an index of
+    // their column: an index in random key order costs every sync more than a scan costs
+    // these rare calls.
     fn group_is_active(&self, tenant: TenantId, group: &str) -> Result<bool> {
-        self.read(|conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT 1 FROM contracts WHERE tenant_id = ?1 AND group_code = ?2 AND archived = 0
-                     LIMIT 1",
-                )?
-                .exists(params![tenant, group.trim()])?)
-        })
+        let group = group.trim();
+        Ok(self
+            .active_set(tenant)?
+            .contracts()
+            .par_iter()
+            .any(|c| c.trimmed(Field::CodeGroupe) == group))
     }
 
     fn replace_events(
@@ -466,14 +675,11 @@ impl Store for SqliteStore {
 
     fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool> {
         let email = normalize_email(email);
-        self.read(|conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT 1 FROM contracts WHERE tenant_id = ?1 AND apprentice_email = ?2
-                     AND archived = 0 LIMIT 1",
-                )?
-                .exists(params![tenant, email.as_ref()])?)
-        })
+        Ok(self
+            .active_set(tenant)?
+            .contracts()
+            .par_iter()
+            .any(|c| normalize_email(c.trimmed(Field::EmailApprenant)) == email))
     }
 
     fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()> {
@@ -579,7 +785,7 @@ mod tests {
         ];
         let write = SyncWrite {
             upsert: set.iter().collect(),
-            archive: vec![],
+            ..Default::default()
         };
         store.apply_sync(a.id, &write).unwrap();
         let all = store.page(a.id, Listing::Transmitted, 0, 10).unwrap();
@@ -595,8 +801,8 @@ mod tests {
             .apply_sync(
                 a.id,
                 &SyncWrite {
-                    upsert: vec![],
                     archive: vec!["C2"],
+                    ..Default::default()
                 },
             )
             .unwrap();
@@ -604,7 +810,7 @@ mod tests {
             keys(&store.page(a.id, Listing::Transmitted, 0, 10).unwrap()),
             "C1 C3"
         );
-        assert_eq!(store.active_set(a.id).unwrap().parse().contracts.len(), 2);
+        assert_eq!(store.active_set(a.id).unwrap().len(), 2);
         // Archived contracts still count as known accounts.
         assert_eq!(store.archived_accounts(a.id).unwrap().len(), 1);
         assert!(store.apprentice_is_active(a.id, " x1@e.FR ").unwrap());
@@ -616,7 +822,7 @@ mod tests {
                 a.id,
                 &SyncWrite {
                     upsert: vec![&set[0]],
-                    archive: vec![],
+                    ..Default::default()
                 },
             )
             .unwrap();
@@ -647,6 +853,64 @@ mod tests {
             store.page(a.id, Listing::Transmitted, 0, 10).unwrap().total,
             0
         );
+    }
+
+    fn active_keys(store: &SqliteStore, tenant: TenantId) -> String {
+        let set = store.active_set(tenant).unwrap();
+        let keys: Vec<_> = set.contracts().iter().map(|c| c.key()).collect();
+        keys.join(" ")
+    }
+
+    #[test]
+    fn cached_active_set_follows_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        // Another process on the same database.
+        let other = SqliteStore::open(dir.path()).unwrap();
+        let a = store.upsert_tenant("a", &hash_token("ta"), true).unwrap();
+        let set = [
+            contract("C2", "G1", "F1", "x2@e.fr"),
+            contract("C1", "G1", "F2", "x1@e.fr"),
+            contract("C3", "G2", "F1", "x3@e.fr"),
+        ];
+        assert_eq!(active_keys(&store, a.id), "");
+        let write = SyncWrite {
+            upsert: set.iter().collect(),
+            ..Default::default()
+        };
+        store.apply_sync(a.id, &write).unwrap();
+        assert_eq!(active_keys(&store, a.id), "C1 C2 C3");
+        let archive = SyncWrite {
+            archive: vec!["C2"],
+            ..Default::default()
+        };
+        other.apply_sync(a.id, &archive).unwrap();
+        assert_eq!(active_keys(&store, a.id), "C1 C3");
+        assert!(store.group_is_active(a.id, " G2 ").unwrap());
+
+        // The set derived in memory is the one read back from the database.
+        let changed = contract("C3", "G3", "F9", "X3@E.fr");
+        let back = contract("C2", "G1", "F1", "x2@e.fr");
+        let write = SyncWrite {
+            upsert: vec![&changed, &back],
+            archive: vec!["C1"],
+            ..Default::default()
+        };
+        store.apply_sync(a.id, &write).unwrap();
+        let cached = store.active_set(a.id).unwrap();
+        let fresh = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(
+            cached.contracts(),
+            fresh.active_set(a.id).unwrap().contracts()
+        );
+        assert_eq!(active_keys(&store, a.id), "C2 C3");
+        assert!(store.group_is_active(a.id, "G3").unwrap());
+        assert!(!store.group_is_active(a.id, "G2").unwrap());
+        assert!(store.apprentice_is_active(a.id, "x3@e.fr").unwrap());
+        assert!(!store.apprentice_is_active(a.id, "x1@e.fr").unwrap());
+
+        other.delete_all(a.id).unwrap();
+        assert_eq!(active_keys(&store, a.id), "");
     }
 
     #[test]
