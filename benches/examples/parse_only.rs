@@ -1,4 +1,5 @@
-//! The floor of `sync-cli diff`: read and parse the two files, one per thread, and nothing else.
+//! The floor of `sync-cli diff`: read the two files as the CLI does (large files are mapped,
+//! not copied) and parse them, one per thread, and nothing else.
 //!
 //! `cargo run --release -p sync-benches --example parse_only -- PREVIOUS CURRENT`
 
@@ -11,7 +12,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let count = |path: &str| -> Result<usize, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        let bytes = sync_cli::read_export(path.as_ref()).map_err(|e| format!("{e:#}"))?;
         let payload = sync_core::parse(&bytes).map_err(|e| format!("{path}: {e}"))?;
         Ok(payload.contracts.len())
     };

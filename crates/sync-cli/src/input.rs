@@ -22,8 +22,10 @@ pub(crate) fn size(path: &Path) -> u64 {
 const MAP_FROM: u64 = 64 << 20;
 
 /// The bytes of an input file: mapped when the file is large, read otherwise.
-pub(crate) enum Input {
+pub enum Input {
+    /// A large regular file, mapped read-only.
     Mapped(memmap2::Mmap),
+    /// Any other file, read into memory.
     Read(Vec<u8>),
 }
 

@@ -24,6 +24,15 @@ mod push;
 mod server;
 mod validate;
 
+pub use input::Input;
+
+/// The bytes of an export as every command reads them: a regular file of 64 MB or more is
+/// mapped into memory, anything else is read. Public for the compare tool of `benches/`,
+/// whose floor (reading and parsing alone) must read files the way `sync-cli diff` does.
+pub fn read_export(path: &std::path::Path) -> anyhow::Result<Input> {
+    input::open(path, &progress::Progress::bytes("reading", 0))
+}
+
 /// Exit code: the input has errors, or a server refused it.
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: usage error, unreadable file, unreachable server.
