@@ -117,10 +117,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    // 16 KiB pages for a new database (a row is about 1 KB): a 100k-contract sync commits
+    // fewer, fuller pages. A no-op on an existing database.
+    conn.pragma_update(None, "page_size", 16384)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "cache_size", -262_144)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Commits never copy the WAL into the database: the checkpoint thread does it.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -226,6 +229,55 @@ impl SqliteStore {
             Some((v, set)) if *v == version => Some(set.clone()),
             _ => None,
         }
+    }
+
+    /// Upserts `rows` (in key order) and archives `archive` in one transaction; returns the
+    /// tenant's new `contracts_version`.
+    fn write_rows(&self, tenant: TenantId, rows: &[Row<'_, '_>], archive: &[&str]) -> Result<i64> {
+        self.write(|tx| {
+            let models = load_models(tx, tenant)?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO contracts (tenant_id, code, data, archived, integrated, group_code,
+                     formation, year, site, period, apprentice_code, apprentice_email,
+                     tutor_code, tutor_email, master_code, master_email)
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data, archived = 0,
+                     integrated = excluded.integrated, group_code = excluded.group_code,
+                     formation = excluded.formation, year = excluded.year, site = excluded.site,
+                     period = excluded.period, apprentice_code = excluded.apprentice_code,
+                     apprentice_email = excluded.apprentice_email, tutor_code = excluded.tutor_code,
+                     tutor_email = excluded.tutor_email, master_code = excluded.master_code,
+                     master_email = excluded.master_email",
+            )?;
+            for row in rows {
+                let contract = row.contract;
+                let [apprentice_email, tutor_email, master_email] = &row.emails;
+                upsert.execute(params![
+                    tenant,
+                    contract.key(),
+                    row.json,
+                    is_integrated(&models, contract),
+                    contract.trimmed(Field::CodeGroupe),
+                    contract.trimmed(Field::CodeFormation),
+                    contract.trimmed(Field::CodeAnnee),
+                    contract.trimmed(Field::CodeSite),
+                    contract.trimmed(Field::CodePeriode),
+                    contract.trimmed(Field::CodeApprenant),
+                    apprentice_email,
+                    contract.trimmed(Field::CodePersonnel),
+                    tutor_email,
+                    contract.trimmed(Field::CodeMaitreApprentissage),
+                    master_email,
+                ])?;
+            }
+            let mut archived = tx.prepare_cached(
+                "UPDATE contracts SET archived = 1 WHERE tenant_id = ?1 AND code = ?2",
+            )?;
+            for code in archive {
+                archived.execute(params![tenant, code])?;
+            }
+            bump_version(tx, tenant)
+        })
     }
 
     /// Keeps `set` as the tenant's active set at `version`, unless a newer one is kept.
@@ -459,50 +511,18 @@ impl Store for SqliteStore {
             })
             .collect::<Result<_>>()?;
         rows.par_sort_by(|a, b| a.contract.key().cmp(b.contract.key()));
-        let version = self.write(|tx| {
-            let models = load_models(tx, tenant)?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO contracts (tenant_id, code, data, archived, integrated, group_code,
-                     formation, year, site, period, apprentice_code, apprentice_email,
-                     tutor_code, tutor_email, master_code, master_email)
-                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-                 ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data, archived = 0,
-                     integrated = excluded.integrated, group_code = excluded.group_code,
-                     formation = excluded.formation, year = excluded.year, site = excluded.site,
-                     period = excluded.period, apprentice_code = excluded.apprentice_code,
-                     apprentice_email = excluded.apprentice_email, tutor_code = excluded.tutor_code,
-                     tutor_email = excluded.tutor_email, master_code = excluded.master_code,
-                     master_email = excluded.master_email",
-            )?;
-            for row in &rows {
-                let contract = row.contract;
-                let [apprentice_email, tutor_email, master_email] = &row.emails;
-                upsert.execute(params![
-                    tenant,
-                    contract.key(),
-                    row.json,
-                    is_integrated(&models, contract),
-                    contract.trimmed(Field::CodeGroupe),
-                    contract.trimmed(Field::CodeFormation),
-                    contract.trimmed(Field::CodeAnnee),
-                    contract.trimmed(Field::CodeSite),
-                    contract.trimmed(Field::CodePeriode),
-                    contract.trimmed(Field::CodeApprenant),
-                    apprentice_email,
-                    contract.trimmed(Field::CodePersonnel),
-                    tutor_email,
-                    contract.trimmed(Field::CodeMaitreApprentissage),
-                    master_email,
-                ])?;
-            }
-            let mut archive = tx.prepare_cached(
-                "UPDATE contracts SET archived = 1 WHERE tenant_id = ?1 AND code = ?2",
-            )?;
-            for code in &write.archive {
-                archive.execute(params![tenant, code])?;
-            }
-            bump_version(tx, tenant)
-        });
+        // The set after this write is computed from the cached set before it while the
+        // database writes; it is kept only if that cached set was the one just before the
+        // write (the version the write leaves, minus one).
+        let before = lock(&self.active).get(&tenant).cloned();
+        let (version, after) = rayon::join(
+            || self.write_rows(tenant, &rows, &write.archive),
+            || {
+                let (version, set) = before?;
+                let upsert: Vec<&Contract<'_>> = rows.iter().map(|r| r.contract).collect();
+                next_set(&set, &upsert, &write.archive).map(|after| (version, after))
+            },
+        );
         let version = match version {
             Ok(version) => version,
             Err(e) => {
@@ -510,12 +530,9 @@ impl Store for SqliteStore {
                 return Err(e);
             }
         };
-        // The set before this write, if it is the cached one, gives the set after it.
-        let before = self.cached(tenant, version - 1);
         lock(&self.active).remove(&tenant);
-        if let Some(before) = before {
-            let upsert: Vec<&Contract<'_>> = rows.iter().map(|r| r.contract).collect();
-            if let Some(after) = next_set(&before, &upsert, &write.archive) {
+        if let Some((before_version, after)) = after {
+            if before_version == version - 1 {
                 self.remember(tenant, version, Arc::new(after));
             }
         }
