@@ -24,12 +24,12 @@ mod sqlite;
 mod token;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sync_core::cycle::CycleData;
-use sync_core::sync::{Absence, SessionModel};
+use sync_core::sync::{is_integrated, Absence, SessionModel};
 use sync_core::{Contract, KnownAccount};
 
 pub use sqlite::SqliteStore;
@@ -75,16 +75,33 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///
 /// The store hands out one shared copy per tenant ([`Store::active_set`]) and keeps it in
 /// memory between syncs, so a sync does not read the set back from the database.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct ActiveSet {
     contracts: Vec<Contract<'static>>,
+    /// The positions of the integrated contracts under the session models last asked about.
+    integrated: Mutex<Option<IntegratedUnder>>,
+}
+
+/// Session models, and the positions of the contracts they match.
+type IntegratedUnder = (Vec<SessionModel>, Arc<[u32]>);
+
+impl Clone for ActiveSet {
+    fn clone(&self) -> Self {
+        ActiveSet {
+            contracts: self.contracts.clone(),
+            integrated: Mutex::default(),
+        }
+    }
 }
 
 impl ActiveSet {
     /// A set of these contracts, sorted by key (equal keys keep their order).
     pub fn from_contracts(mut contracts: Vec<Contract<'static>>) -> Self {
         contracts.par_sort_by(|a, b| a.key().cmp(b.key()));
-        ActiveSet { contracts }
+        ActiveSet {
+            contracts,
+            integrated: Mutex::default(),
+        }
     }
 
     /// Parses wire-format JSON objects, one per contract (as stored). Stored contracts were
@@ -119,6 +136,31 @@ impl ActiveSet {
             .binary_search_by(|c| c.key().cmp(key))
             .ok()
             .map(|i| &self.contracts[i])
+    }
+
+    /// The positions, in key order, of the contracts a session model matches. Kept with the
+    /// set for the last `models` asked about, so that paging the integrated listing does not
+    /// match every contract again.
+    pub fn integrated(&self, models: &[SessionModel]) -> Arc<[u32]> {
+        let mut cache = self
+            .integrated
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((cached, positions)) = &*cache {
+            if cached.as_slice() == models {
+                return positions.clone();
+            }
+        }
+        let positions: Arc<[u32]> = self
+            .contracts
+            .par_iter()
+            .enumerate()
+            .filter(|(_, c)| is_integrated(models, c))
+            .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect::<Vec<_>>()
+            .into();
+        *cache = Some((models.to_vec(), positions.clone()));
+        positions
     }
 
     /// Number of contracts.

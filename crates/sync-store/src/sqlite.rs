@@ -58,8 +58,10 @@ CREATE TABLE IF NOT EXISTS contracts (
     master_email TEXT NOT NULL,
     UNIQUE (tenant_id, code)
 );
-CREATE INDEX IF NOT EXISTS contracts_active ON contracts (tenant_id, archived, code);
-CREATE INDEX IF NOT EXISTS contracts_integrated ON contracts (tenant_id, archived, integrated, code);
+DROP INDEX IF EXISTS contracts_active;
+DROP INDEX IF EXISTS contracts_integrated;
+-- The archived rows only, for the accounts a sync checks new users against.
+CREATE INDEX IF NOT EXISTS contracts_archived ON contracts (tenant_id) WHERE archived = 1;
 DROP INDEX IF EXISTS contracts_group;
 DROP INDEX IF EXISTS contracts_apprentice;
 CREATE TABLE IF NOT EXISTS events (
@@ -539,6 +541,9 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    // Pages are cut from the active set in memory (ordered by `codeContrat`), so that no
+    // listing index costs every sync its upkeep; the integrated listing applies the current
+    // session models, as the `integrated` column holds them.
     fn page(
         &self,
         tenant: TenantId,
@@ -546,32 +551,33 @@ impl Store for SqliteStore {
         offset: usize,
         limit: usize,
     ) -> Result<Page> {
-        let filter = match listing {
-            Listing::Transmitted => "tenant_id = ?1 AND archived = 0",
-            Listing::Integrated => "tenant_id = ?1 AND archived = 0 AND integrated = 1",
-        };
-        self.read(|conn| {
-            let count_sql = format!("SELECT count(*) FROM contracts WHERE {filter}");
-            let total: i64 = conn
-                .prepare_cached(&count_sql)?
-                .query_row([tenant], |r| r.get(0))?;
-            // Skip `offset` entries on the covering index, then read one page of rows.
-            let page_sql = format!(
-                "SELECT data FROM contracts WHERE {filter} AND code >= (
-                     SELECT code FROM contracts WHERE {filter} ORDER BY code LIMIT 1 OFFSET ?3)
-                 ORDER BY code LIMIT ?2"
-            );
-            let mut stmt = conn.prepare_cached(&page_sql)?;
-            let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-            let rows = stmt.query_map(params![tenant, to_i64(limit), to_i64(offset)], |r| {
-                r.get::<_, String>(0)
-            })?;
-            let contracts = rows.collect::<Result<Vec<_>, _>>()?;
-            Ok(Page {
-                total: usize::try_from(total).unwrap_or(0),
-                contracts,
-            })
-        })
+        let set = self.active_set(tenant)?;
+        let contracts = set.contracts();
+        let serialize = |contract: &Contract<'_>| Ok(serde_json::to_string(contract)?);
+        match listing {
+            Listing::Transmitted => Ok(Page {
+                total: contracts.len(),
+                contracts: contracts
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(serialize)
+                    .collect::<Result<_>>()?,
+            }),
+            Listing::Integrated => {
+                let models = self.session_models(tenant)?;
+                let integrated = set.integrated(&models);
+                Ok(Page {
+                    total: integrated.len(),
+                    contracts: integrated
+                        .iter()
+                        .skip(offset)
+                        .take(limit)
+                        .map(|&i| serialize(&contracts[i as usize]))
+                        .collect::<Result<_>>()?,
+                })
+            }
+        }
     }
 
     fn delete_all(&self, tenant: TenantId) -> Result<()> {
@@ -861,7 +867,38 @@ mod tests {
             keys(&store.page(a.id, Listing::Integrated, 0, 10).unwrap()),
             "C2 C3"
         );
-        assert_eq!(store.session_models(a.id).unwrap(), [model]);
+        assert_eq!(
+            store.session_models(a.id).unwrap(),
+            std::slice::from_ref(&model)
+        );
+        // Offsets and totals of both listings, from this store and from a store opened
+        // afresh on the same database (its active set read back from the rows).
+        let reopened = SqliteStore::open(dir.path()).unwrap();
+        for s in [&store, &reopened] {
+            let integrated = s.page(a.id, Listing::Integrated, 1, 1).unwrap();
+            assert_eq!((keys(&integrated), integrated.total), ("C3".into(), 2));
+            let transmitted = s.page(a.id, Listing::Transmitted, 2, 5).unwrap();
+            assert_eq!((keys(&transmitted), transmitted.total), ("C3".into(), 3));
+            let beyond = s.page(a.id, Listing::Transmitted, 3, 5).unwrap();
+            assert_eq!((keys(&beyond), beyond.total), (String::new(), 3));
+            let first = s.page(a.id, Listing::Transmitted, 0, 1).unwrap();
+            assert_eq!(first.contracts, [serde_json::to_string(&set[1]).unwrap()]);
+        }
+        // Other models, other integrated contracts, whichever store set them.
+        let other_model = SessionModel {
+            formation: "F2".into(),
+            ..model.clone()
+        };
+        reopened
+            .set_session_models(a.id, std::slice::from_ref(&other_model))
+            .unwrap();
+        for s in [&store, &reopened] {
+            let integrated = s.page(a.id, Listing::Integrated, 0, 10).unwrap();
+            assert_eq!((keys(&integrated), integrated.total), ("C1".into(), 1));
+        }
+        store
+            .set_session_models(a.id, std::slice::from_ref(&model))
+            .unwrap();
 
         assert!(store.group_is_active(a.id, "G2").unwrap());
         assert!(!store.group_is_active(b.id, "G2").unwrap());
