@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::contract::normalize_email;
 use sync_core::cycle::CycleData;
-use sync_core::sync::{is_integrated, Absence, SessionModel};
+use sync_core::sync::{Absence, SessionModel};
 use sync_core::{Contract, Field, KnownAccount, Role};
 
 use crate::{
@@ -44,12 +44,7 @@ CREATE TABLE IF NOT EXISTS contracts (
     code TEXT NOT NULL,
     data TEXT NOT NULL,
     archived INTEGER NOT NULL DEFAULT 0,
-    integrated INTEGER NOT NULL DEFAULT 0,
     group_code TEXT NOT NULL,
-    formation TEXT NOT NULL,
-    year TEXT NOT NULL,
-    site TEXT NOT NULL,
-    period TEXT NOT NULL,
     apprentice_code TEXT NOT NULL,
     apprentice_email TEXT NOT NULL,
     tutor_code TEXT NOT NULL,
@@ -125,6 +120,8 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Up to 256 MB of page cache per connection, taken only as used: a 100k-contract sync
+    // (about 120 MB of rows) then commits without spilling pages mid-transaction.
     conn.pragma_update(None, "cache_size", -262_144)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Commits never copy the WAL into the database: the checkpoint thread does it.
@@ -138,13 +135,21 @@ const CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(1
 
 /// Adds what older databases lack.
 fn migrate(conn: &Connection) -> Result<()> {
-    let has_version = conn
-        .prepare("SELECT 1 FROM pragma_table_info('tenants') WHERE name = 'contracts_version'")?
-        .exists([])?;
-    if !has_version {
+    let has_column = |table: &str, column: &str| -> Result<bool> {
+        Ok(conn
+            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+            .exists([table, column])?)
+    };
+    if !has_column("tenants", "contracts_version")? {
         conn.execute_batch(
             "ALTER TABLE tenants ADD COLUMN contracts_version INTEGER NOT NULL DEFAULT 0",
         )?;
+    }
+    // Columns of the integrated listing, now matched in memory against the session models.
+    for column in ["integrated", "formation", "year", "site", "period"] {
+        if has_column("contracts", column)? {
+            conn.execute_batch(&format!("ALTER TABLE contracts DROP COLUMN {column}"))?;
+        }
     }
     Ok(())
 }
@@ -237,16 +242,13 @@ impl SqliteStore {
     /// tenant's new `contracts_version`.
     fn write_rows(&self, tenant: TenantId, rows: &[Row<'_, '_>], archive: &[&str]) -> Result<i64> {
         self.write(|tx| {
-            let models = load_models(tx, tenant)?;
             let mut upsert = tx.prepare_cached(
-                "INSERT INTO contracts (tenant_id, code, data, archived, integrated, group_code,
-                     formation, year, site, period, apprentice_code, apprentice_email,
-                     tutor_code, tutor_email, master_code, master_email)
-                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                "INSERT INTO contracts (tenant_id, code, data, archived, group_code,
+                     apprentice_code, apprentice_email, tutor_code, tutor_email, master_code,
+                     master_email)
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data, archived = 0,
-                     integrated = excluded.integrated, group_code = excluded.group_code,
-                     formation = excluded.formation, year = excluded.year, site = excluded.site,
-                     period = excluded.period, apprentice_code = excluded.apprentice_code,
+                     group_code = excluded.group_code, apprentice_code = excluded.apprentice_code,
                      apprentice_email = excluded.apprentice_email, tutor_code = excluded.tutor_code,
                      tutor_email = excluded.tutor_email, master_code = excluded.master_code,
                      master_email = excluded.master_email",
@@ -258,12 +260,7 @@ impl SqliteStore {
                     tenant,
                     contract.key(),
                     row.json,
-                    is_integrated(&models, contract),
                     contract.trimmed(Field::CodeGroupe),
-                    contract.trimmed(Field::CodeFormation),
-                    contract.trimmed(Field::CodeAnnee),
-                    contract.trimmed(Field::CodeSite),
-                    contract.trimmed(Field::CodePeriode),
                     contract.trimmed(Field::CodeApprenant),
                     apprentice_email,
                     contract.trimmed(Field::CodePersonnel),
@@ -542,8 +539,8 @@ impl Store for SqliteStore {
     }
 
     // Pages are cut from the active set in memory (ordered by `codeContrat`), so that no
-    // listing index costs every sync its upkeep; the integrated listing applies the current
-    // session models, as the `integrated` column holds them.
+    // listing index costs every sync its upkeep; the integrated listing matches it against
+    // the current session models.
     fn page(
         &self,
         tenant: TenantId,
@@ -605,42 +602,6 @@ impl Store for SqliteStore {
                 "UPDATE tenants SET session_models = ?2 WHERE id = ?1",
                 params![tenant, json],
             )?;
-            let mut select = tx.prepare_cached(
-                "SELECT code, formation, year, site, period, integrated FROM contracts
-                 WHERE tenant_id = ?1",
-            )?;
-            let rows = select.query_map([tenant], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    [
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                    ],
-                    r.get::<_, bool>(5)?,
-                ))
-            })?;
-            let mut flips = Vec::new();
-            for row in rows {
-                let (code, [formation, year, site, period], was) = row?;
-                let contract = Contract::from_pairs([
-                    (Field::CodeFormation, formation),
-                    (Field::CodeAnnee, year),
-                    (Field::CodeSite, site),
-                    (Field::CodePeriode, period),
-                ]);
-                let now = is_integrated(models, &contract);
-                if now != was {
-                    flips.push((code, now));
-                }
-            }
-            let mut update = tx.prepare_cached(
-                "UPDATE contracts SET integrated = ?3 WHERE tenant_id = ?1 AND code = ?2",
-            )?;
-            for (code, now) in flips {
-                update.execute(params![tenant, code, now])?;
-            }
             Ok(())
         })
     }
@@ -907,6 +868,47 @@ mod tests {
             store.page(a.id, Listing::Transmitted, 0, 10).unwrap().total,
             0
         );
+    }
+
+    #[test]
+    fn a_database_with_the_listing_columns_opens_and_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The contracts table as stores before this version made it, with a row.
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE tenants (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                     sandbox INTEGER NOT NULL DEFAULT 0,
+                     session_models TEXT NOT NULL DEFAULT '[]');
+                 CREATE TABLE contracts (id INTEGER PRIMARY KEY,
+                     tenant_id INTEGER NOT NULL REFERENCES tenants(id), code TEXT NOT NULL,
+                     data TEXT NOT NULL, archived INTEGER NOT NULL DEFAULT 0,
+                     integrated INTEGER NOT NULL DEFAULT 0, group_code TEXT NOT NULL,
+                     formation TEXT NOT NULL, year TEXT NOT NULL, site TEXT NOT NULL,
+                     period TEXT NOT NULL, apprentice_code TEXT NOT NULL,
+                     apprentice_email TEXT NOT NULL, tutor_code TEXT NOT NULL,
+                     tutor_email TEXT NOT NULL, master_code TEXT NOT NULL,
+                     master_email TEXT NOT NULL, UNIQUE (tenant_id, code));
+                 CREATE INDEX contracts_integrated
+                     ON contracts (tenant_id, archived, integrated, code);
+                 INSERT INTO tenants (id, name, session_models)
+                     VALUES (1, 'a', '[{\"codeFormation\": \"F1\", \"codeAnnee\": \"Y\"}]');
+                 INSERT INTO contracts VALUES (1, 1, 'C1',
+                     '{\"codeContrat\":\"C1\",\"codeFormation\":\"F1\",\"codeAnnee\":\"Y\"}',
+                     0, 1, '', 'F1', 'Y', '', '', '', '', '', '', '', '');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let integrated = store.page(1, Listing::Integrated, 0, 10).unwrap();
+        assert_eq!((keys(&integrated), integrated.total), ("C1".into(), 1));
+        let added = contract("C2", "G1", "F2", "x2@e.fr");
+        let write = SyncWrite {
+            upsert: vec![&added],
+            ..Default::default()
+        };
+        store.apply_sync(1, &write).unwrap();
+        assert_eq!(active_keys(&store, 1), "C1 C2");
     }
 
     fn active_keys(store: &SqliteStore, tenant: TenantId) -> String {
