@@ -2,7 +2,8 @@
 //! emails and names, reference names, group placement.
 //!
 //! Each check is a join on one kind of entity (a key, a user code, an email, a reference code,
-//! a group). It runs partitioned: the contracts are read once, in parallel, into small events;
+//! a group). It runs partitioned: the contracts are read once, in parallel chunks, into small
+//! events (a [`Gathered`] per chunk, filled in the same pass as the checks on one contract);
 //! the events are split by the hash of their entity into buckets small enough to stay in the
 //! cache; the buckets are checked in parallel, each in payload order. A bucket holds every
 //! event of its entities, so it finds exactly what one pass over the whole payload would, and
@@ -17,7 +18,7 @@ use foldhash::{HashSet, HashSetExt};
 use rayon::prelude::*;
 
 use crate::contract::{normalize_email, Contract};
-use crate::field::{Field, Role, GROUP_PLACEMENT, REFERENCES};
+use crate::field::{Field, Role, FIELD_COUNT, GROUP_PLACEMENT, REFERENCES};
 use crate::problem::{Code, Problem};
 use crate::validate::problem;
 
@@ -85,32 +86,33 @@ struct Found {
     problem: Problem,
 }
 
-/// Every cross-contract problem, in payload order.
-pub(crate) fn cross_problems(contracts: &[Contract<'_>]) -> Vec<Problem> {
+/// Every cross-contract problem, in payload order, from the events of every chunk of
+/// contracts in payload order.
+pub(crate) fn cross_problems(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Problem> {
     let mut found: Vec<Found> = Vec::new();
-    found.extend(check_keys(contracts));
-    let users = user_events(contracts);
-    found.extend(check_users(contracts, &users));
-    found.extend(check_emails(contracts, &users));
-    drop(users);
-    found.extend(check_references(contracts));
-    found.extend(check_groups(contracts));
+    found.extend(check_keys(contracts, chunks));
+    found.extend(check_users(contracts, chunks));
+    found.extend(check_emails(contracts, chunks));
+    found.extend(check_references(contracts, chunks));
+    found.extend(check_groups(contracts, chunks));
     found.par_sort_by_key(|f| (f.index, f.seq));
     found.into_iter().map(|f| f.problem).collect()
 }
 
-/// Splits `events` by `hash` into cache-sized buckets (keeping their order) and checks the
-/// buckets in parallel.
-fn partitioned<E, H, C>(events: Vec<E>, hash: H, check: C) -> Vec<Found>
+/// Splits `events` (about `len` of them) by `hash` into cache-sized buckets (keeping their
+/// order) and checks the buckets in parallel.
+fn partitioned<E, H, C>(
+    len: usize,
+    events: impl Iterator<Item = E>,
+    hash: H,
+    check: C,
+) -> Vec<Found>
 where
     E: Send,
     H: Fn(&E) -> u64,
     C: Fn(Vec<E>) -> Vec<Found> + Sync + Send,
 {
-    let bits = (events.len() / 4096)
-        .next_power_of_two()
-        .trailing_zeros()
-        .min(10);
+    let bits = (len / 4096).next_power_of_two().trailing_zeros().min(10);
     let mut buckets: Vec<Vec<E>> = (0..1usize << bits).map(|_| Vec::new()).collect();
     for event in events {
         let bucket = if bits == 0 {
@@ -124,41 +126,96 @@ where
 }
 
 /// Contracts per chunk when events are made: each chunk drops the events it has already seen.
-const CHUNK: usize = 8192;
+pub(crate) const CHUNK: usize = 8192;
 
-/// The events of every contract, in payload order, made in parallel a chunk at a time.
-/// `make(index, contract, seen, out)` pushes a contract's events, and may skip one whose
-/// content an earlier contract of the chunk already gave: an event identical to an earlier
-/// one cannot find anything the earlier one did not (conflicts are reported once per distinct
-/// value, at its first occurrence), so the checks find exactly the same problems.
-fn events<'c, S, E, F>(contracts: &'c [Contract<'c>], make: F) -> Vec<E>
-where
-    S: Default,
-    E: Send,
-    F: Fn(usize, &'c Contract<'c>, &mut S, &mut Vec<E>) + Sync + Send,
-{
-    contracts
-        .par_chunks(CHUNK)
-        .enumerate()
-        .flat_map_iter(|(c, chunk)| {
-            let mut seen = S::default();
-            let mut out = Vec::new();
-            for (i, contract) in chunk.iter().enumerate() {
-                make(c * CHUNK + i, contract, &mut seen, &mut out);
+/// The events of one chunk of contracts, and what the chunk has seen.
+///
+/// An event whose content an earlier contract of the chunk already gave is skipped: it cannot
+/// find anything the earlier one did not (conflicts are reported once per distinct value, at
+/// its first occurrence), so the checks find exactly the same problems.
+#[derive(Default)]
+pub(crate) struct Gathered<'c> {
+    /// Hash of the key, the key, the contract.
+    keys: Vec<(u64, &'c str, usize)>,
+    users: Vec<UserEvent<'c>>,
+    /// Hash of the slot and code, the contract, the slot in [`REFERENCES`].
+    references: Vec<(u64, usize, usize)>,
+    /// Hash of the group, the contract.
+    groups: Vec<(u64, usize)>,
+    seen_users: [Seen<'c, 4>; 3],
+    seen_references: [Seen<'c, 2>; REFERENCES.len()],
+    seen_groups: Seen<'c, 5>,
+}
+
+impl<'c> Gathered<'c> {
+    /// Adds the events of contract `index`, whose trimmed values are `values` (in
+    /// [`Field::ALL`] order).
+    pub(crate) fn add(
+        &mut self,
+        index: usize,
+        contract: &Contract<'_>,
+        values: &[&'c str; FIELD_COUNT],
+    ) {
+        let value = |field: Field| values[field.index()];
+        let key = value(Field::CodeContrat);
+        if !key.is_empty() {
+            self.keys.push((contract.key_hash(), key, index));
+        }
+        for role in Role::ALL {
+            let [code, first, last, email] = role.fields().map(value);
+            // Apprentices are one per contract; tutors come back on many contracts.
+            if code.is_empty()
+                || (role != Role::Apprentice
+                    && !self.seen_users[role_slot(role)].first([code, first, last, email]))
+            {
+                continue;
             }
-            out
-        })
-        .collect()
+            let normalized = normalize_email(email);
+            self.users.push(UserEvent {
+                code_hash: HASHER.hash_one(code),
+                email_hash: if normalized.is_empty() {
+                    0
+                } else {
+                    HASHER.hash_one(&*normalized)
+                },
+                index,
+                role,
+                code,
+                email: normalized,
+                raw_email: email,
+                first,
+                last,
+            });
+        }
+        for (slot, (code, name)) in REFERENCES.into_iter().enumerate() {
+            let (code, name) = (value(code), value(name));
+            if !code.is_empty()
+                && !name.is_empty()
+                && self.seen_references[slot].first([code, name])
+            {
+                self.references
+                    .push((HASHER.hash_one((slot, code)), index, slot));
+            }
+        }
+        let group = value(Field::CodeGroupe);
+        let [site, period, formation, year] = GROUP_PLACEMENT.map(value);
+        let placed = [group, site, period, formation, year];
+        // A contract missing part of its placement (already a `missing_field`) places its
+        // group nowhere: it is not a second placement.
+        if placed.iter().all(|p| !p.is_empty()) && self.seen_groups.first(placed) {
+            self.groups.push((HASHER.hash_one(group), index));
+        }
+    }
 }
 
-/// What a chunk has seen of one kind of value: the last one, compared first (contracts of one
-/// group usually follow each other), then a set.
-struct Seen<T> {
-    last: Option<T>,
-    set: HashSet<T>,
+/// What a chunk has seen of one kind of value (a few strings): the last one, compared first
+/// (contracts of one group usually follow each other), then a set.
+struct Seen<'c, const N: usize> {
+    last: Option<[&'c str; N]>,
+    set: HashSet<[&'c str; N]>,
 }
 
-impl<T> Default for Seen<T> {
+impl<const N: usize> Default for Seen<'_, N> {
     fn default() -> Self {
         Seen {
             last: None,
@@ -167,10 +224,10 @@ impl<T> Default for Seen<T> {
     }
 }
 
-impl<T: Copy + Eq + Hash> Seen<T> {
+impl<'c, const N: usize> Seen<'c, N> {
     /// Whether `value` is seen here for the first time.
     #[inline]
-    fn first(&mut self, value: T) -> bool {
+    fn first(&mut self, value: [&'c str; N]) -> bool {
         if self.last == Some(value) {
             return false;
         }
@@ -202,21 +259,15 @@ fn found(
     }
 }
 
-fn check_keys(contracts: &[Contract<'_>]) -> Vec<Found> {
-    let events: Vec<(u64, usize)> = contracts
-        .par_iter()
-        .enumerate()
-        .filter(|(_, c)| !c.key().is_empty())
-        .map(|(i, c)| (c.key_hash(), i))
-        .collect();
+fn check_keys(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        events,
+        chunks.iter().map(|c| c.keys.len()).sum(),
+        chunks.iter().flat_map(|c| c.keys.iter().copied()),
         |e| e.0,
         |bucket| {
             let mut first: PreMap<&str, usize> = pre_map(bucket.len());
             let mut out = Vec::new();
-            for (hash, index) in bucket {
-                let key = contracts[index].key();
+            for (hash, key, index) in bucket {
                 match first.get(&Pre { hash, key }) {
                     Some(&other) => {
                         let message = format!(
@@ -260,43 +311,6 @@ struct UserEvent<'c> {
     last: &'c str,
 }
 
-/// A user as one contract names it: role, code, email, first and last names.
-type UserSeen<'c> = [Seen<[&'c str; 4]>; 3];
-
-fn user_events<'c>(contracts: &'c [Contract<'c>]) -> Vec<UserEvent<'c>> {
-    events(
-        contracts,
-        |index, contract, seen: &mut UserSeen<'c>, out| {
-            for role in Role::ALL {
-                let [code, first, last, email] = role.fields().map(|f| contract.trimmed(f));
-                // Apprentices are one per contract; tutors come back on many contracts.
-                if code.is_empty()
-                    || (role != Role::Apprentice
-                        && !seen[role_slot(role)].first([code, first, last, email]))
-                {
-                    continue;
-                }
-                let normalized = normalize_email(email);
-                out.push(UserEvent {
-                    code_hash: HASHER.hash_one(code),
-                    email_hash: if normalized.is_empty() {
-                        0
-                    } else {
-                        HASHER.hash_one(&*normalized)
-                    },
-                    index,
-                    role,
-                    code,
-                    email: normalized,
-                    raw_email: email,
-                    first,
-                    last,
-                });
-            }
-        },
-    )
-}
-
 /// A role's place in [`Role::ALL`].
 fn role_slot(role: Role) -> usize {
     Role::ALL.iter().position(|&r| r == role).unwrap_or(0)
@@ -333,9 +347,10 @@ impl<'e, 'c> UserState<'e, 'c> {
     }
 }
 
-fn check_users(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found> {
+fn check_users(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        users.iter().collect(),
+        chunks.iter().map(|c| c.users.len()).sum(),
+        chunks.iter().flat_map(|c| &c.users),
         |e| e.code_hash,
         |bucket| {
             let mut known: PreMap<&str, UserState<'_, '_>> = pre_map(bucket.len());
@@ -429,10 +444,13 @@ fn check_users(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found
     )
 }
 
-fn check_emails(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Found> {
-    let events: Vec<&UserEvent<'_>> = users.iter().filter(|e| !e.email.is_empty()).collect();
+fn check_emails(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        events,
+        chunks.iter().map(|c| c.users.len()).sum(),
+        chunks
+            .iter()
+            .flat_map(|c| &c.users)
+            .filter(|e| !e.email.is_empty()),
         |e| e.email_hash,
         |bucket| {
             let mut owners: PreMap<&str, (&str, usize)> = pre_map(bucket.len());
@@ -474,18 +492,10 @@ fn check_emails(contracts: &[Contract<'_>], users: &[UserEvent<'_>]) -> Vec<Foun
     )
 }
 
-fn check_references(contracts: &[Contract<'_>]) -> Vec<Found> {
-    type RefSeen<'c> = [Seen<(&'c str, &'c str)>; REFERENCES.len()];
-    let events = events(contracts, |index, contract, seen: &mut RefSeen<'_>, out| {
-        for (slot, (code, name)) in REFERENCES.into_iter().enumerate() {
-            let (code, name) = (contract.trimmed(code), contract.trimmed(name));
-            if !code.is_empty() && !name.is_empty() && seen[slot].first((code, name)) {
-                out.push((HASHER.hash_one((slot, code)), index, slot));
-            }
-        }
-    });
+fn check_references(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        events,
+        chunks.iter().map(|c| c.references.len()).sum(),
+        chunks.iter().flat_map(|c| c.references.iter().copied()),
         |e| e.0,
         |bucket| {
             let mut names: PreMap<(usize, &str), (&str, usize)> = pre_map(bucket.len());
@@ -527,23 +537,10 @@ fn check_references(contracts: &[Contract<'_>]) -> Vec<Found> {
     )
 }
 
-fn check_groups(contracts: &[Contract<'_>]) -> Vec<Found> {
-    type GroupSeen<'c> = Seen<(&'c str, [&'c str; 4])>;
-    let events = events(
-        contracts,
-        |index, contract, seen: &mut GroupSeen<'_>, out| {
-            let group = contract.trimmed(Field::CodeGroupe);
-            let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
-            // A contract missing part of its placement (already a `missing_field`) places its
-            // group nowhere: it is not a second placement.
-            let placed = !group.is_empty() && placement.iter().all(|p| !p.is_empty());
-            if placed && seen.first((group, placement)) {
-                out.push((HASHER.hash_one(group), index));
-            }
-        },
-    );
+fn check_groups(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        events,
+        chunks.iter().map(|c| c.groups.len()).sum(),
+        chunks.iter().flat_map(|c| c.groups.iter().copied()),
         |e| e.0,
         |bucket| {
             let mut placed: PreMap<&str, ([&str; 4], usize)> = pre_map(bucket.len());

@@ -21,7 +21,7 @@ type Scan<T> = Result<T, GiveUp>;
 
 /// Scans a payload, or gives up.
 pub(crate) fn scan(input: &[u8]) -> Scan<Payload<'_>> {
-    let text = std::str::from_utf8(input).map_err(|_| GiveUp)?;
+    let text = simdutf8::basic::from_utf8(input).map_err(|_| GiveUp)?;
     let mut scanner = Scanner {
         text,
         bytes: input,

@@ -1,8 +1,10 @@
 //! Validation of a payload: every problem at once, in payload order (DESIGN 3.2).
 //!
-//! Checks on one contract (required fields, dates, emails, brand) run in parallel; checks
-//! across contracts (duplicates, user codes and emails, reference names, group placement) are
-//! in [`cross`](crate::cross), partitioned by entity and parallel too.
+//! The contracts are read once, in parallel chunks: each contract's values are trimmed once,
+//! checked alone (required fields, dates, emails, brand), and turned into the events of the
+//! checks across contracts (duplicates, user codes and emails, reference names, group
+//! placement), which [`cross`](crate::cross) then joins, partitioned by entity and parallel
+//! too.
 
 use std::borrow::Cow;
 
@@ -11,7 +13,8 @@ use foldhash::{HashMap, HashSet, HashSetExt};
 use rayon::prelude::*;
 
 use crate::contract::{normalize_email, Contract};
-use crate::field::{Field, Role};
+use crate::cross::{Gathered, CHUNK};
+use crate::field::{Field, Role, FIELD_COUNT};
 use crate::parse::Payload;
 use crate::problem::{Code, Problem, Report};
 
@@ -37,14 +40,24 @@ pub fn validate(payload: &Payload<'_>) -> Report {
 /// for another code an `email_conflict`, each naming the stored owner.
 pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
     let contracts = &payload.contracts;
+    let (per_contract, gathered): (Vec<Vec<Problem>>, Vec<Gathered<'_>>) = contracts
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut problems = Vec::new();
+            let mut gathered = Gathered::default();
+            for (i, contract) in chunk.iter().enumerate() {
+                let index = c * CHUNK + i;
+                let values = Field::ALL.map(|f| contract.trimmed(f));
+                contract_problems(payload, index, contract, &values, &mut problems);
+                gathered.add(index, contract, &values);
+            }
+            (problems, gathered)
+        })
+        .unzip();
     let mut problems: Vec<Problem> = payload.problems.clone();
-    problems.par_extend(
-        contracts
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(index, contract)| contract_problems(payload, index, contract)),
-    );
-    problems.extend(crate::cross::cross_problems(contracts));
+    problems.extend(per_contract.into_iter().flatten());
+    problems.extend(crate::cross::cross_problems(contracts, &gathered));
     if !known.is_empty() {
         check_known(contracts, known, &mut problems);
     }
@@ -71,11 +84,17 @@ pub(crate) fn problem(
     }
 }
 
-/// The checks that look at one contract alone.
-fn contract_problems(payload: &Payload<'_>, index: usize, contract: &Contract<'_>) -> Vec<Problem> {
-    let mut out = Vec::new();
+/// The checks that look at one contract alone, whose trimmed values are `values`.
+fn contract_problems(
+    payload: &Payload<'_>,
+    index: usize,
+    contract: &Contract<'_>,
+    values: &[&str; FIELD_COUNT],
+    out: &mut Vec<Problem>,
+) {
+    let value = |field: Field| values[field.index()];
     for field in Field::ALL {
-        let value = contract.trimmed(field);
+        let value = value(field);
         if value.is_empty() {
             if field.is_required() && !payload.has_type_error(index, field) {
                 let message = format!("required field {field} is absent, null or blank");
@@ -92,14 +111,14 @@ fn contract_problems(payload: &Payload<'_>, index: usize, contract: &Contract<'_
             out.push(problem(index, contract, field, Code::InvalidEmail, message));
         }
     }
-    let start = parse_date(contract.trimmed(Field::DateDebut));
-    let end = parse_date(contract.trimmed(Field::DateFin));
+    let start = parse_date(value(Field::DateDebut));
+    let end = parse_date(value(Field::DateFin));
     if let (Some(start), Some(end)) = (start, end) {
         if start > end {
             let message = format!(
                 "dateDebut {} is after dateFin {}",
-                contract.trimmed(Field::DateDebut),
-                contract.trimmed(Field::DateFin)
+                value(Field::DateDebut),
+                value(Field::DateFin)
             );
             out.push(problem(
                 index,
@@ -110,8 +129,8 @@ fn contract_problems(payload: &Payload<'_>, index: usize, contract: &Contract<'_
             ));
         }
     }
-    let brand_code = contract.trimmed(Field::CodeMarque);
-    let brand_name = contract.trimmed(Field::NomMarque);
+    let brand_code = value(Field::CodeMarque);
+    let brand_name = value(Field::NomMarque);
     if brand_code.is_empty() != brand_name.is_empty() {
         let (field, message) = if brand_name.is_empty() {
             (
@@ -135,7 +154,6 @@ fn contract_problems(payload: &Payload<'_>, index: usize, contract: &Contract<'_
             ));
         }
     }
-    out
 }
 
 /// Parses a real `DD/MM/YYYY` date (two-digit day and month, four-digit year).
@@ -162,35 +180,79 @@ pub fn is_plausible_email(value: &str) -> bool {
     if value.len() > 254 {
         return false;
     }
+    if value.is_ascii() {
+        plausible_ascii_email(value.as_bytes())
+    } else {
+        plausible_email(value)
+    }
+}
+
+/// ASCII bytes that cannot appear unquoted in an address: white space, controls, specials.
+static NOT_IN_EMAIL: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut c = 0;
+    while c <= b' ' as usize {
+        table[c] = true;
+        c += 1;
+    }
+    table[0x7f] = true;
+    let specials = b"@,;:<>()[]\\\"";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// [`plausible_email`] for an ASCII value, in one pass over its bytes.
+fn plausible_ascii_email(value: &[u8]) -> bool {
+    let Some(at) = value.iter().position(|&b| b == b'@') else {
+        return false;
+    };
+    let (local, domain) = (&value[..at], &value[at + 1..]);
+    if local.is_empty() || local.len() > 64 || local.last() == Some(&b'.') {
+        return false;
+    }
+    let mut previous = b'.';
+    for &b in local {
+        if NOT_IN_EMAIL[usize::from(b & 0x7f)] || (b == b'.' && previous == b'.') {
+            return false;
+        }
+        previous = b;
+    }
+    // Each label of the domain is non-empty and neither starts nor ends with a hyphen.
+    let (mut dotted, mut label) = (false, 0usize);
+    previous = b'.';
+    for &b in domain {
+        if NOT_IN_EMAIL[usize::from(b & 0x7f)] {
+            return false;
+        }
+        if b == b'.' {
+            if label == 0 || previous == b'-' {
+                return false;
+            }
+            dotted = true;
+            label = 0;
+        } else {
+            if label == 0 && b == b'-' {
+                return false;
+            }
+            label += 1;
+        }
+        previous = b;
+    }
+    dotted && label > 0 && previous != b'-'
+}
+
+/// The rules of [`is_plausible_email`], on characters.
+fn plausible_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
     };
     let forbidden = |part: &str| {
-        let special = |c: char| "@,;:<>()[]\\\"".contains(c);
-        if part.is_ascii() {
-            // The same test on bytes: ASCII white space and controls are all <= ' ' or DEL.
-            part.bytes().any(|b| {
-                b <= b' '
-                    || b == 0x7f
-                    || matches!(
-                        b,
-                        b'@' | b','
-                            | b';'
-                            | b':'
-                            | b'<'
-                            | b'>'
-                            | b'('
-                            | b')'
-                            | b'['
-                            | b']'
-                            | b'\\'
-                            | b'"'
-                    )
-            })
-        } else {
-            part.chars()
-                .any(|c| c.is_whitespace() || c.is_control() || special(c))
-        }
+        part.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "@,;:<>()[]\\\"".contains(c))
     };
     !local.is_empty()
         && local.len() <= 64
@@ -260,6 +322,56 @@ fn check_known(contracts: &[Contract<'_>], known: &[KnownAccount], out: &mut Vec
                     ));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{plausible_ascii_email, plausible_email};
+
+    proptest! {
+        /// The one-pass ASCII check and the rules on characters agree on every ASCII value.
+        #[test]
+        fn the_ascii_email_check_follows_the_rules(
+            near in "[ab.\\-]{0,4}@[ab.\\-]{0,7}",
+            odd in "[ab.@ ,\\x7f]{0,10}",
+            any in "[\\x00-\\x7f]{0,16}",
+        ) {
+            for value in [near, odd, any] {
+                prop_assert_eq!(plausible_ascii_email(value.as_bytes()), plausible_email(&value), "{:?}", value);
+            }
+        }
+    }
+
+    #[test]
+    fn the_ascii_email_check_on_examples() {
+        for (value, plausible) in [
+            ("a@b.fr", true),
+            ("a.b@c-d.e.fr", true),
+            ("@b.fr", false),
+            (".a@b.fr", false),
+            ("a.@b.fr", false),
+            ("a..b@c.fr", false),
+            ("a@b", false),
+            ("a@.b.fr", false),
+            ("a@b..fr", false),
+            ("a@b.fr.", false),
+            ("a@-b.fr", false),
+            ("a@b-.fr", false),
+            ("a@b.fr-", false),
+            ("a@b@c.fr", false),
+            ("a b@c.fr", false),
+            ("a@c.fr\u{7f}", false),
+        ] {
+            assert_eq!(
+                plausible_ascii_email(value.as_bytes()),
+                plausible,
+                "{value}"
+            );
+            assert_eq!(plausible_email(value), plausible, "{value}");
         }
     }
 }
