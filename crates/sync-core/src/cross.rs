@@ -99,30 +99,67 @@ pub(crate) fn cross_problems(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]
     found.into_iter().map(|f| f.problem).collect()
 }
 
-/// Splits `events` (about `len` of them) by `hash` into cache-sized buckets (keeping their
-/// order) and checks the buckets in parallel.
-fn partitioned<E, H, C>(
-    len: usize,
-    events: impl Iterator<Item = E>,
-    hash: H,
-    check: C,
-) -> Vec<Found>
+/// Splits the events of every chunk by `hash` into cache-sized buckets and checks the buckets
+/// in parallel, each with its events in payload order.
+///
+/// The split is made in parallel too: each chunk sorts the positions of its events by bucket
+/// (a stable counting sort), and a bucket reads its part of every chunk, in chunk order.
+fn partitioned<'g, S, E, V, H, C>(chunks: &'g [S], events: V, hash: H, check: C) -> Vec<Found>
 where
-    E: Send,
-    H: Fn(&E) -> u64,
-    C: Fn(Vec<E>) -> Vec<Found> + Sync + Send,
+    S: Sync,
+    E: Sync + 'g,
+    V: Fn(&'g S) -> &'g [E] + Sync,
+    H: Fn(&E) -> u64 + Sync,
+    C: Fn(Vec<&'g E>) -> Vec<Found> + Sync,
 {
+    let len: usize = chunks.iter().map(|c| events(c).len()).sum();
     let bits = (len / 4096).next_power_of_two().trailing_zeros().min(10);
-    let mut buckets: Vec<Vec<E>> = (0..1usize << bits).map(|_| Vec::new()).collect();
-    for event in events {
-        let bucket = if bits == 0 {
+    let buckets = 1usize << bits;
+    let bucket = |event: &E| {
+        if bits == 0 {
             0
         } else {
-            (hash(&event) >> (64 - bits)) as usize
-        };
-        buckets[bucket].push(event);
-    }
-    buckets.into_par_iter().flat_map_iter(check).collect()
+            (hash(event) >> (64 - bits)) as usize
+        }
+    };
+    // Per chunk: the positions of its events, by bucket, and where each bucket starts.
+    let sorted: Vec<(Vec<u32>, Vec<usize>)> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let events = events(chunk);
+            let mut starts = vec![0usize; buckets + 1];
+            for event in events {
+                starts[bucket(event) + 1] += 1;
+            }
+            for b in 0..buckets {
+                starts[b + 1] += starts[b];
+            }
+            let mut next = starts.clone();
+            let mut order = vec![0u32; events.len()];
+            for (i, event) in (0u32..).zip(events) {
+                let b = bucket(event);
+                order[next[b]] = i;
+                next[b] += 1;
+            }
+            (order, starts)
+        })
+        .collect();
+    (0..buckets)
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let size = sorted.iter().map(|(_, s)| s[b + 1] - s[b]).sum();
+            let mut bucket = Vec::with_capacity(size);
+            for (chunk, (order, starts)) in chunks.iter().zip(&sorted) {
+                let events = events(chunk);
+                bucket.extend(
+                    order[starts[b]..starts[b + 1]]
+                        .iter()
+                        .map(|&i| &events[i as usize]),
+                );
+            }
+            check(bucket)
+        })
+        .collect()
 }
 
 /// Contracts per chunk when events are made: each chunk drops the events it has already seen.
@@ -212,7 +249,7 @@ impl<'c> Gathered<'c> {
 /// (contracts of one group usually follow each other), then a set.
 struct Seen<'c, const N: usize> {
     last: Option<[&'c str; N]>,
-    set: HashSet<[&'c str; N]>,
+    set: HashSet<Keyed<'c, N>>,
 }
 
 impl<const N: usize> Default for Seen<'_, N> {
@@ -232,7 +269,17 @@ impl<'c, const N: usize> Seen<'c, N> {
             return false;
         }
         self.last = Some(value);
-        self.set.insert(value)
+        self.set.insert(Keyed(value))
+    }
+}
+
+/// A few strings, the first of which (a code) mostly tells them apart: only it is hashed.
+#[derive(PartialEq, Eq)]
+struct Keyed<'c, const N: usize>([&'c str; N]);
+
+impl<const N: usize> Hash for Keyed<'_, N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.first().hash(state);
     }
 }
 
@@ -261,13 +308,13 @@ fn found(
 
 fn check_keys(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        chunks.iter().map(|c| c.keys.len()).sum(),
-        chunks.iter().flat_map(|c| c.keys.iter().copied()),
+        chunks,
+        |c| &c.keys,
         |e| e.0,
         |bucket| {
             let mut first: PreMap<&str, usize> = pre_map(bucket.len());
             let mut out = Vec::new();
-            for (hash, key, index) in bucket {
+            for &(hash, key, index) in bucket {
                 match first.get(&Pre { hash, key }) {
                     Some(&other) => {
                         let message = format!(
@@ -349,8 +396,8 @@ impl<'e, 'c> UserState<'e, 'c> {
 
 fn check_users(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        chunks.iter().map(|c| c.users.len()).sum(),
-        chunks.iter().flat_map(|c| &c.users),
+        chunks,
+        |c| &c.users,
         |e| e.code_hash,
         |bucket| {
             let mut known: PreMap<&str, UserState<'_, '_>> = pre_map(bucket.len());
@@ -446,17 +493,18 @@ fn check_users(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found
 
 fn check_emails(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        chunks.iter().map(|c| c.users.len()).sum(),
-        chunks
-            .iter()
-            .flat_map(|c| &c.users)
-            .filter(|e| !e.email.is_empty()),
+        chunks,
+        // Users without an email all fall in the first bucket, and are passed over there.
+        |c| &c.users,
         |e| e.email_hash,
         |bucket| {
             let mut owners: PreMap<&str, (&str, usize)> = pre_map(bucket.len());
             let mut reported: HashSet<(&str, &str)> = HashSet::new();
             let mut out = Vec::new();
             for event in bucket {
+                if event.email.is_empty() {
+                    continue;
+                }
                 let code = event.code;
                 let key = Pre {
                     hash: event.email_hash,
@@ -494,14 +542,14 @@ fn check_emails(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Foun
 
 fn check_references(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        chunks.iter().map(|c| c.references.len()).sum(),
-        chunks.iter().flat_map(|c| c.references.iter().copied()),
+        chunks,
+        |c| &c.references,
         |e| e.0,
         |bucket| {
             let mut names: PreMap<(usize, &str), (&str, usize)> = pre_map(bucket.len());
             let mut reported: HashSet<(usize, &str, &str)> = HashSet::new();
             let mut out = Vec::new();
-            for (hash, index, slot) in bucket {
+            for &(hash, index, slot) in bucket {
                 let (code_field, name_field) = REFERENCES[slot];
                 let contract = &contracts[index];
                 let (code, name) = (contract.trimmed(code_field), contract.trimmed(name_field));
@@ -539,14 +587,14 @@ fn check_references(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<
 
 fn check_groups(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
     partitioned(
-        chunks.iter().map(|c| c.groups.len()).sum(),
-        chunks.iter().flat_map(|c| c.groups.iter().copied()),
+        chunks,
+        |c| &c.groups,
         |e| e.0,
         |bucket| {
             let mut placed: PreMap<&str, ([&str; 4], usize)> = pre_map(bucket.len());
             let mut reported: HashSet<(&str, [&str; 4])> = HashSet::new();
             let mut out = Vec::new();
-            for (hash, index) in bucket {
+            for &(hash, index) in bucket {
                 let contract = &contracts[index];
                 let group = contract.trimmed(Field::CodeGroupe);
                 let placement = GROUP_PLACEMENT.map(|f| contract.trimmed(f));
