@@ -177,14 +177,8 @@ pub fn parse_date(value: &str) -> Option<NaiveDate> {
 /// Whether a trimmed string looks like an email address: one `@`, a non-empty local part, a
 /// dotted domain, no spaces or characters that cannot appear unquoted.
 pub fn is_plausible_email(value: &str) -> bool {
-    if value.len() > 254 {
-        return false;
-    }
-    if value.is_ascii() {
-        plausible_ascii_email(value.as_bytes())
-    } else {
-        plausible_email(value)
-    }
+    value.len() <= 254
+        && plausible_ascii_email(value.as_bytes()).unwrap_or_else(|| plausible_email(value))
 }
 
 /// ASCII bytes that cannot appear unquoted in an address: white space, controls, specials.
@@ -205,44 +199,40 @@ static NOT_IN_EMAIL: [bool; 128] = {
     table
 };
 
-/// [`plausible_email`] for an ASCII value, in one pass over its bytes.
-fn plausible_ascii_email(value: &[u8]) -> bool {
-    let Some(at) = value.iter().position(|&b| b == b'@') else {
-        return false;
-    };
-    let (local, domain) = (&value[..at], &value[at + 1..]);
-    if local.is_empty() || local.len() > 64 || local.last() == Some(&b'.') {
-        return false;
-    }
-    let mut previous = b'.';
-    for &b in local {
-        if NOT_IN_EMAIL[usize::from(b & 0x7f)] || (b == b'.' && previous == b'.') {
-            return false;
+/// [`plausible_email`] in one pass over the bytes of an ASCII value; `None` (the rules on
+/// characters then decide) when the value is not ASCII.
+fn plausible_ascii_email(value: &[u8]) -> Option<bool> {
+    let not_in_email = |b: u8| NOT_IN_EMAIL.get(usize::from(b)).copied();
+    let mut rest = value.iter();
+    // The local part, up to the first `@`: no dot first, last or next to another.
+    let (mut ok, mut local, mut previous) = (true, 0usize, b'.');
+    loop {
+        let Some(&b) = rest.next() else {
+            return value.is_ascii().then_some(false);
+        };
+        if b == b'@' {
+            break;
         }
-        previous = b;
+        ok &= !not_in_email(b)? && !(b == b'.' && previous == b'.');
+        (local, previous) = (local + 1, b);
     }
-    // Each label of the domain is non-empty and neither starts nor ends with a hyphen.
+    ok &= local <= 64 && previous != b'.';
+    // The domain: dotted, each label non-empty and neither starting nor ending with `-`.
     let (mut dotted, mut label) = (false, 0usize);
     previous = b'.';
-    for &b in domain {
-        if NOT_IN_EMAIL[usize::from(b & 0x7f)] {
-            return false;
-        }
-        if b == b'.' {
-            if label == 0 || previous == b'-' {
-                return false;
-            }
-            dotted = true;
-            label = 0;
+    for &b in rest {
+        if not_in_email(b)? {
+            ok = false;
+        } else if b == b'.' {
+            ok &= label > 0 && previous != b'-';
+            (dotted, label) = (true, 0);
         } else {
-            if label == 0 && b == b'-' {
-                return false;
-            }
+            ok &= label > 0 || b != b'-';
             label += 1;
         }
         previous = b;
     }
-    dotted && label > 0 && previous != b'-'
+    Some(ok && dotted && label > 0 && previous != b'-')
 }
 
 /// The rules of [`is_plausible_email`], on characters.
@@ -330,7 +320,7 @@ fn check_known(contracts: &[Contract<'_>], known: &[KnownAccount], out: &mut Vec
 mod tests {
     use proptest::prelude::*;
 
-    use super::{plausible_ascii_email, plausible_email};
+    use super::{is_plausible_email, plausible_ascii_email, plausible_email};
 
     proptest! {
         /// The one-pass ASCII check and the rules on characters agree on every ASCII value.
@@ -341,8 +331,14 @@ mod tests {
             any in "[\\x00-\\x7f]{0,16}",
         ) {
             for value in [near, odd, any] {
-                prop_assert_eq!(plausible_ascii_email(value.as_bytes()), plausible_email(&value), "{:?}", value);
+                prop_assert_eq!(plausible_ascii_email(value.as_bytes()), Some(plausible_email(&value)), "{:?}", value);
             }
+        }
+
+        /// Whatever the characters, the check answers as the rules on characters.
+        #[test]
+        fn the_email_check_follows_the_rules(value in "[ab.@\\- é\\u{a0}\\u{2028}]{0,12}") {
+            prop_assert_eq!(is_plausible_email(&value), plausible_email(&value), "{:?}", value);
         }
     }
 
@@ -368,7 +364,7 @@ mod tests {
         ] {
             assert_eq!(
                 plausible_ascii_email(value.as_bytes()),
-                plausible,
+                Some(plausible),
                 "{value}"
             );
             assert_eq!(plausible_email(value), plausible, "{value}");
