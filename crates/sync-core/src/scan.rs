@@ -27,6 +27,7 @@ pub(crate) fn scan(input: &[u8]) -> Scan<Payload<'_>> {
         bytes: input,
         pos: 0,
         next_field: [None; FIELD_COUNT + 1],
+        quoted: Field::ALL.map(|f| format!("\"{}\":", f.name()).into_bytes()),
     };
     let mut payload = Payload::default();
     scanner.skip_ws();
@@ -102,6 +103,9 @@ struct Scanner<'a> {
     /// The field that followed each field last time (`FIELD_COUNT`: the start of an object):
     /// exports write their fields in the same order, so the guess is almost always right.
     next_field: [Option<Field>; FIELD_COUNT + 1],
+    /// Each field's key as compact exports write it, quoted and followed by its colon: the
+    /// guessed key is recognised in one comparison.
+    quoted: [Vec<u8>; FIELD_COUNT],
 }
 
 impl<'a> Scanner<'a> {
@@ -226,20 +230,25 @@ impl<'a> Scanner<'a> {
         }
         loop {
             self.skip_ws();
-            let Some((key_start, key_end)) = self.plain_string()? else {
-                return Ok(None);
-            };
-            let key = self.text.get(key_start..key_end).ok_or(GiveUp)?;
             let field = match self.next_field[previous] {
-                Some(guess) if guess.name() == key => guess,
-                _ => match Field::from_name(key) {
-                    Some(field) => field,
-                    None => return Ok(None),
-                },
+                Some(guess) if self.bytes[self.pos..].starts_with(&self.quoted[guess.index()]) => {
+                    self.pos += self.quoted[guess.index()].len();
+                    guess
+                }
+                _ => {
+                    let Some((key_start, key_end)) = self.plain_string()? else {
+                        return Ok(None);
+                    };
+                    let key = self.text.get(key_start..key_end).ok_or(GiveUp)?;
+                    let Some(field) = Field::from_name(key) else {
+                        return Ok(None);
+                    };
+                    self.expect(b':')?;
+                    field
+                }
             };
             self.next_field[previous] = Some(field);
             previous = field.index();
-            self.expect(b':')?;
             self.skip_ws();
             spans[field.index()] = match self.peek()? {
                 b'"' => {
@@ -423,6 +432,36 @@ mod tests {
         check("", false);
     }
 
+    /// Keys written compact and in the usual order are recognised in one comparison; a key
+    /// that only starts like the expected one, another order or a spaced colon are read too.
+    #[test]
+    fn compact_keys_in_the_usual_order_are_read_as_the_parser_reads_them() {
+        let input = r#"[{"codeContrat":"C1","nomSite":"A","codeSite":"S"},
+            {"codeContrat":"C2","nomSite":"B","codeSite":"T"},
+            {"codeContrat":"C3","codeSite":"U","nomSite":"C"},
+            {"codeContrat":"C4","nomSite" : "D","codeSite":"V"},
+            {"codeContrat":"C5","nomSiteX":"E","codeSite":"W"},
+            {"codeContrat":"C6","nomSite":"F","codeSite":"X"}]"#;
+        check(input, true);
+        let payload = scan(input.as_bytes()).unwrap();
+        let sites: Vec<_> = payload
+            .contracts
+            .iter()
+            .map(|c| (c.get(Field::NomSite), c.get(Field::CodeSite)))
+            .collect();
+        assert_eq!(
+            sites,
+            [
+                (Some("A"), Some("S")),
+                (Some("B"), Some("T")),
+                (Some("C"), Some("U")),
+                (Some("D"), Some("V")),
+                (None, Some("W")),
+                (Some("F"), Some("X")),
+            ]
+        );
+    }
+
     #[test]
     fn finds_every_stop_byte_whatever_its_place_in_a_word() {
         for len in 0..20 {
@@ -458,8 +497,19 @@ mod tests {
     }
 
     fn payload() -> impl Strategy<Value = String> {
-        let object = proptest::collection::vec((key(), json_string()), 0..6).prop_map(|pairs| {
-            let body: Vec<String> = pairs.iter().map(|(k, v)| format!("\"{k}\" :{v}")).collect();
+        // Keys written compact (`"k":v`, as exports do) or spaced.
+        let pair = (key(), json_string(), any::<bool>());
+        let object = proptest::collection::vec(pair, 0..6).prop_map(|pairs| {
+            let body: Vec<String> = pairs
+                .iter()
+                .map(|(k, v, compact)| {
+                    if *compact {
+                        format!("\"{k}\":{v}")
+                    } else {
+                        format!("\"{k}\" :{v}")
+                    }
+                })
+                .collect();
             format!("{{ {} }}", body.join(",\n"))
         });
         (proptest::collection::vec(object, 0..5), any::<bool>()).prop_map(|(objects, wrapped)| {

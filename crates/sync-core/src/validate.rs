@@ -213,7 +213,8 @@ fn plausible_ascii_email(value: &[u8]) -> Option<bool> {
         if b == b'@' {
             break;
         }
-        ok &= !not_in_email(b)? && !(b == b'.' && previous == b'.');
+        let misplaced_dot = b == b'.' && previous == b'.';
+        ok &= !(not_in_email(b)? || misplaced_dot);
         (local, previous) = (local + 1, b);
     }
     ok &= local <= 64 && previous != b'.';
