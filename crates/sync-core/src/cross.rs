@@ -265,41 +265,11 @@ impl<'c, const N: usize> Seen<'c, N> {
     /// Whether `value` is seen here for the first time.
     #[inline]
     fn first(&mut self, value: [&'c str; N]) -> bool {
-        if self
-            .last
-            .is_some_and(|last| last.iter().zip(&value).all(|(a, b)| same(a, b)))
-        {
+        if self.last == Some(value) {
             return false;
         }
         self.last = Some(value);
         self.set.insert(Keyed(value))
-    }
-}
-
-/// String equality without a call to `memcmp` for the short values of a contract: two
-/// overlapping words compared for 4 to 16 bytes.
-#[inline]
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| {
-        s.get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map(u64::from_ne_bytes)
-    };
-    let half = |s: &[u8], at: usize| {
-        s.get(at..at + 4)
-            .and_then(|w| <[u8; 4]>::try_from(w).ok())
-            .map(u32::from_ne_bytes)
-    };
-    match n {
-        0..=3 => a == b,
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
     }
 }
 
