@@ -93,26 +93,38 @@ fn contract_problems(
     out: &mut Vec<Problem>,
 ) {
     let value = |field: Field| values[field.index()];
-    for field in Field::ALL {
+    let empty = values
+        .iter()
+        .enumerate()
+        .fold(0u32, |mask, (i, v)| mask | u32::from(v.is_empty()) << i);
+    // The fields to look at, in field order: required ones left empty, dates and emails given.
+    let mut attention = (empty & REQUIRED) | (!empty & (DATES | EMAILS));
+    let (mut start, mut end) = (None, None);
+    while attention != 0 {
+        let field = Field::ALL[attention.trailing_zeros() as usize];
+        attention &= attention - 1;
         let value = value(field);
         if value.is_empty() {
-            if field.is_required() && !payload.has_type_error(index, field) {
+            if !payload.has_type_error(index, field) {
                 let message = format!("required field {field} is absent, null or blank");
                 out.push(problem(index, contract, field, Code::MissingField, message));
             }
-            continue;
-        }
-        if field.is_date() && parse_date(value).is_none() {
-            let message = format!("\"{value}\" is not a real date in the DD/MM/YYYY format");
-            out.push(problem(index, contract, field, Code::InvalidDate, message));
-        }
-        if field.is_email() && !is_plausible_email(value) {
+        } else if field.is_date() {
+            let date = parse_date(value);
+            if date.is_none() {
+                let message = format!("\"{value}\" is not a real date in the DD/MM/YYYY format");
+                out.push(problem(index, contract, field, Code::InvalidDate, message));
+            }
+            *(if field == Field::DateDebut {
+                &mut start
+            } else {
+                &mut end
+            }) = date;
+        } else if !is_plausible_email(value) {
             let message = format!("\"{value}\" is not a plausible email address");
             out.push(problem(index, contract, field, Code::InvalidEmail, message));
         }
     }
-    let start = parse_date(value(Field::DateDebut));
-    let end = parse_date(value(Field::DateFin));
     if let (Some(start), Some(end)) = (start, end) {
         if start > end {
             let message = format!(
@@ -155,6 +167,28 @@ fn contract_problems(
         }
     }
 }
+
+/// Required fields, dates and emails, as masks (one bit per field, in `Field::index` order).
+const REQUIRED: u32 = FIELD_MASKS[0];
+const DATES: u32 = FIELD_MASKS[1];
+const EMAILS: u32 = FIELD_MASKS[2];
+const FIELD_MASKS: [u32; 3] = {
+    let mut masks = [0; 3];
+    let mut i = 0;
+    while i < FIELD_COUNT {
+        let field = Field::ALL[i];
+        let properties = [field.is_required(), field.is_date(), field.is_email()];
+        let mut p = 0;
+        while p < 3 {
+            if properties[p] {
+                masks[p] |= 1 << i;
+            }
+            p += 1;
+        }
+        i += 1;
+    }
+    masks
+};
 
 /// Parses a real `DD/MM/YYYY` date (two-digit day and month, four-digit year).
 pub fn parse_date(value: &str) -> Option<NaiveDate> {
