@@ -219,7 +219,6 @@ impl<'c> Gathered<'c> {
                 role,
                 code,
                 email: normalized,
-                raw_email: email,
                 first,
                 last,
             });
@@ -350,12 +349,18 @@ struct UserEvent<'c> {
     index: usize,
     role: Role,
     code: &'c str,
-    /// Trimmed and lowercased.
+    /// Trimmed and lowercased (as sent: see [`UserEvent::raw_email`]).
     email: Cow<'c, str>,
-    /// Trimmed, as sent.
-    raw_email: &'c str,
     first: &'c str,
     last: &'c str,
+}
+
+impl UserEvent<'_> {
+    /// The email as sent, trimmed, for messages: read back from the contract, so that the
+    /// events of a million users do not carry it.
+    fn raw_email<'a>(&self, contracts: &'a [Contract<'_>]) -> &'a str {
+        contracts[self.index].trimmed(self.role.fields()[3])
+    }
 }
 
 /// A role's place in [`Role::ALL`].
@@ -439,8 +444,8 @@ fn check_users(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found
                             if reported.insert((Code::UserConflict, code, event.email.clone())) {
                                 let message = format!(
                                     "user code {code} has email {} here but {} in contract {}",
-                                    event.raw_email,
-                                    known.raw_email,
+                                    event.raw_email(contracts),
+                                    known.raw_email(contracts),
                                     describe(contracts, known.index)
                                 );
                                 out.push(found(
@@ -518,7 +523,7 @@ fn check_emails(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Foun
                         if reported.insert((code, &*event.email)) {
                             let message = format!(
                                 "email {} is carried by user code {code} here but by {owner} in contract {}",
-                                event.raw_email,
+                                event.raw_email(contracts),
                                 describe(contracts, other)
                             );
                             let email_field = event.role.fields()[3];
