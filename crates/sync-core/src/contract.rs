@@ -220,6 +220,20 @@ impl<'a> Contract<'a> {
         self.get(field).map_or("", trim)
     }
 
+    /// Every value, trimmed, in [`Field::ALL`] order (absent fields read as `""`): what
+    /// [`trimmed`](Self::trimmed) gives field by field, in one loop.
+    pub fn trimmed_values(&self) -> [&str; FIELD_COUNT] {
+        let src: &str = &self.src;
+        let mut values = [""; FIELD_COUNT];
+        for (value, span) in values.iter_mut().zip(&self.spans) {
+            if span.start != u32::MAX {
+                let start = span.start as usize;
+                *value = src.get(start..start + span.len as usize).map_or("", trim);
+            }
+        }
+        values
+    }
+
     /// Sets (or, with `None`, removes) a field. The contract then owns its text.
     pub fn set(&mut self, field: Field, value: Option<Cow<'_, str>>) {
         let mut values: [Option<&str>; FIELD_COUNT] = Field::ALL.map(|f| self.get(f));

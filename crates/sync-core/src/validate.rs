@@ -48,7 +48,7 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
             let mut gathered = Gathered::default();
             for (i, contract) in chunk.iter().enumerate() {
                 let index = c * CHUNK + i;
-                let values = Field::ALL.map(|f| contract.trimmed(f));
+                let values = contract.trimmed_values();
                 contract_problems(payload, index, contract, &values, &mut problems);
                 gathered.add(index, contract, &values);
             }
