@@ -212,3 +212,23 @@ fn output_order_follows_the_payloads_whatever_the_threads() {
         assert_eq!(applied, expected);
     }
 }
+
+/// All the trimmed values at once are those read field by field: parsed or built, absent,
+/// blank or padded with ASCII and other white space.
+#[test]
+fn trimmed_values_are_the_values_trimmed_one_by_one() {
+    let input = r#"[{"codeContrat": " C1 ", "nomSite": "\u00a0Lyon\u2003", "codeSite": "   ",
+        "emailApprenant": "a@b.fr", "nomGroupe": null}]"#;
+    let parsed = parse(input.as_bytes()).expect("parses");
+    let built = sync_core::Contract::from_pairs([(Field::NomEntreprise, "\tACME\n")]);
+    for contract in [&parsed.contracts[0], &built] {
+        let one_by_one = Field::ALL.map(|f| contract.trimmed(f));
+        assert_eq!(contract.trimmed_values(), one_by_one);
+    }
+    let values = parsed.contracts[0].trimmed_values();
+    assert_eq!(values[Field::CodeContrat.index()], "C1");
+    assert_eq!(values[Field::NomSite.index()], "Lyon");
+    assert_eq!(values[Field::CodeSite.index()], "");
+    assert_eq!(values[Field::NomGroupe.index()], "");
+    assert_eq!(built.trimmed_values()[Field::NomEntreprise.index()], "ACME");
+}
