@@ -17,8 +17,9 @@ use crate::field::{Field, FIELD_COUNT};
 /// the payload did not carry, or carried as `null`, is absent.
 ///
 /// The contract is compact: the text of its values (for a parsed contract, the object's own
-/// bytes in the input, borrowed) and one `(offset, length)` span per field, about 280 bytes
-/// whatever the number of fields, so that a million contracts fit beside their input.
+/// bytes in the input, borrowed) and one `(offset, length)` span per field, 176 bytes
+/// whatever the number of fields (two `u16` per span for a text under 64 KiB, every real
+/// contract), so that a million contracts fit beside their input.
 ///
 /// The layout is fixed so that what the diff reads first (the hashes, the text's address and
 /// the key's span) shares one cache line.
@@ -31,7 +32,7 @@ pub struct Contract<'a> {
     fingerprint: u64,
     /// The text the spans point into.
     src: Cow<'a, str>,
-    spans: [Span; FIELD_COUNT],
+    spans: Spans,
 }
 
 /// The fixed hasher of keys and fingerprints: same input, same hash, in every run.
@@ -49,11 +50,55 @@ pub(crate) const ABSENT: Span = Span {
     len: 0,
 };
 
+/// A contract's spans: two `u16` each (`u16::MAX` marking an absent field) when they all fit,
+/// as they do for any text under 64 KiB; boxed `u32` pairs otherwise. The same spans always
+/// take the same form, so that equal spans compare equal.
+#[derive(Clone, PartialEq, Eq)]
+enum Spans {
+    Narrow([[u16; 2]; FIELD_COUNT]),
+    Wide(Box<[Span; FIELD_COUNT]>),
+}
+
+impl Spans {
+    fn new(spans: [Span; FIELD_COUNT]) -> Spans {
+        let narrow = |span: &Span| -> Option<[u16; 2]> {
+            if span.start == u32::MAX {
+                return Some([u16::MAX, 0]);
+            }
+            let start = u16::try_from(span.start).ok().filter(|&s| s < u16::MAX)?;
+            Some([start, u16::try_from(span.len).ok()?])
+        };
+        let mut out = [[u16::MAX, 0]; FIELD_COUNT];
+        for (slot, span) in out.iter_mut().zip(&spans) {
+            match narrow(span) {
+                Some(n) => *slot = n,
+                None => return Spans::Wide(Box::new(spans)),
+            }
+        }
+        Spans::Narrow(out)
+    }
+
+    /// The span of field number `i`.
+    #[inline]
+    fn get(&self, i: usize) -> Span {
+        match self {
+            Spans::Narrow(spans) => match spans[i] {
+                [u16::MAX, _] => ABSENT,
+                [start, len] => Span {
+                    start: start.into(),
+                    len: len.into(),
+                },
+            },
+            Spans::Wide(spans) => spans[i],
+        }
+    }
+}
+
 impl Default for Contract<'_> {
     fn default() -> Self {
         Contract {
             src: Cow::Borrowed(""),
-            spans: [ABSENT; FIELD_COUNT],
+            spans: Spans::new([ABSENT; FIELD_COUNT]),
             key_hash: 0,
             fingerprint: 0,
         }
@@ -100,7 +145,7 @@ impl<'a> Contract<'a> {
         }
         Contract {
             src: Cow::Owned(src),
-            spans,
+            spans: Spans::new(spans),
             key_hash: 0,
             fingerprint: 0,
         }
@@ -135,7 +180,7 @@ impl<'a> Contract<'a> {
         Some(
             Contract {
                 src: Cow::Borrowed(src),
-                spans,
+                spans: Spans::new(spans),
                 key_hash: 0,
                 fingerprint: 0,
             }
@@ -155,7 +200,7 @@ impl<'a> Contract<'a> {
         fits.then(|| {
             Contract {
                 src: Cow::Borrowed(src),
-                spans,
+                spans: Spans::new(spans),
                 key_hash: 0,
                 fingerprint: 0,
             }
@@ -180,7 +225,7 @@ impl<'a> Contract<'a> {
             Cow::Owned(text) => {
                 hasher.write_u8(1);
                 hasher.write(text.as_bytes());
-                for span in &self.spans {
+                for span in (0..FIELD_COUNT).map(|i| self.spans.get(i)) {
                     hasher.write_u64(u64::from(span.start) << 32 | u64::from(span.len));
                 }
             }
@@ -206,7 +251,7 @@ impl<'a> Contract<'a> {
     /// The value of a field as sent, if present.
     #[inline]
     pub fn get(&self, field: Field) -> Option<&str> {
-        let span = self.spans[field.index()];
+        let span = self.spans.get(field.index());
         if span.start == u32::MAX {
             return None;
         }
@@ -225,7 +270,8 @@ impl<'a> Contract<'a> {
     pub fn trimmed_values(&self) -> [&str; FIELD_COUNT] {
         let src: &str = &self.src;
         let mut values = [""; FIELD_COUNT];
-        for (value, span) in values.iter_mut().zip(&self.spans) {
+        for (i, value) in values.iter_mut().enumerate() {
+            let span = self.spans.get(i);
             if span.start != u32::MAX {
                 let start = span.start as usize;
                 *value = src.get(start..start + span.len as usize).map_or("", trim);
@@ -355,7 +401,7 @@ impl fmt::Debug for Contract<'_> {
 /// Writes the wire format: present fields only, in table order, values as sent.
 impl Serialize for Contract<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let len = self.spans.iter().filter(|s| s.start != u32::MAX).count();
+        let len = self.fields().count();
         let mut map = serializer.serialize_map(Some(len))?;
         for (field, value) in self.fields() {
             map.serialize_entry(field.name(), value)?;

@@ -232,3 +232,32 @@ fn trimmed_values_are_the_values_trimmed_one_by_one() {
     assert_eq!(values[Field::NomGroupe.index()], "");
     assert_eq!(built.trimmed_values()[Field::NomEntreprise.index()], "ACME");
 }
+
+/// A contract whose text passes 64 KiB (a very long mission description) keeps every value,
+/// before and after the long one, and compares as any other.
+#[test]
+fn a_contract_over_64_kib_keeps_its_values() {
+    let long = "x".repeat(70_000);
+    let item = |site: &str| json!({"codeContrat": "C1", "missionDetails": long, "nomSite": site, "rncp": "R1"});
+    let previous = bytes(&[item("Lyon")]);
+    let current = bytes(&[item("Nantes")]);
+    let (previous, current) = (parse(&previous).unwrap(), parse(&current).unwrap());
+    let contract = &previous.contracts[0];
+    assert_eq!(contract.get(Field::MissionDetails), Some(long.as_str()));
+    assert_eq!(contract.get(Field::NomSite), Some("Lyon"));
+    assert_eq!(contract.get(Field::Rncp), Some("R1"));
+    assert_eq!(contract.get(Field::NomGroupe), None);
+    let built = sync_core::Contract::from_pairs(contract.fields());
+    assert_eq!(&built, contract);
+    let changes = diff(&previous.contracts, &current.contracts);
+    assert_eq!(changes.updated.len(), 1);
+    let fields = changes.updated[0].fields;
+    assert!(fields.len() == 1 && fields.contains(Field::NomSite));
+    assert!(diff(&previous.contracts, &previous.contracts).is_unchanged());
+}
+
+/// The compact contract stays small: a million of them fit beside their input (DESIGN 7).
+#[test]
+fn a_contract_takes_176_bytes() {
+    assert_eq!(std::mem::size_of::<sync_core::Contract<'static>>(), 176);
+}
