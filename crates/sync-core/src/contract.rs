@@ -45,6 +45,19 @@ pub(crate) struct Span {
     pub(crate) len: u32,
 }
 
+impl Span {
+    /// The value at this span of `src`: `None` when the field is absent (or the span does not
+    /// lie in `src`).
+    #[inline]
+    fn value(self, src: &str) -> Option<&str> {
+        if self.start == u32::MAX {
+            return None;
+        }
+        let start = self.start as usize;
+        src.get(start..start + self.len as usize)
+    }
+}
+
 pub(crate) const ABSENT: Span = Span {
     start: u32::MAX,
     len: 0,
@@ -191,12 +204,9 @@ impl<'a> Contract<'a> {
     /// A contract whose values lie at `spans` in `src`, the object's text in the input
     /// (the scanner's fast path: every span is checked to lie in `src`).
     pub(crate) fn from_spans(src: &'a str, spans: [Span; FIELD_COUNT]) -> Option<Self> {
-        let fits = spans.iter().all(|s| {
-            s.start == u32::MAX
-                || src
-                    .get(s.start as usize..s.start as usize + s.len as usize)
-                    .is_some()
-        });
+        let fits = spans
+            .iter()
+            .all(|&s| s.start == u32::MAX || s.value(src).is_some());
         fits.then(|| {
             Contract {
                 src: Cow::Borrowed(src),
@@ -251,12 +261,7 @@ impl<'a> Contract<'a> {
     /// The value of a field as sent, if present.
     #[inline]
     pub fn get(&self, field: Field) -> Option<&str> {
-        let span = self.spans.get(field.index());
-        if span.start == u32::MAX {
-            return None;
-        }
-        let start = span.start as usize;
-        self.src.get(start..start + span.len as usize)
+        self.spans.get(field.index()).value(&self.src)
     }
 
     /// The value of a field, trimmed; absent fields read as `""`.
@@ -271,11 +276,7 @@ impl<'a> Contract<'a> {
         let src: &str = &self.src;
         let mut values = [""; FIELD_COUNT];
         for (i, value) in values.iter_mut().enumerate() {
-            let span = self.spans.get(i);
-            if span.start != u32::MAX {
-                let start = span.start as usize;
-                *value = src.get(start..start + span.len as usize).map_or("", trim);
-            }
+            *value = self.spans.get(i).value(src).map_or("", trim);
         }
         values
     }
