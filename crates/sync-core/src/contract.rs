@@ -63,6 +63,9 @@ pub(crate) const ABSENT: Span = Span {
     len: 0,
 };
 
+/// An absent field among narrow spans (see [`Spans`]).
+pub(crate) const NARROW_ABSENT: [u16; 2] = [u16::MAX, 0];
+
 /// A contract's spans: two `u16` each (`u16::MAX` marking an absent field) when they all fit,
 /// as they do for any text under 64 KiB; boxed `u32` pairs otherwise. The same spans always
 /// take the same form, so that equal spans compare equal.
@@ -76,12 +79,12 @@ impl Spans {
     fn new(spans: [Span; FIELD_COUNT]) -> Spans {
         let narrow = |span: &Span| -> Option<[u16; 2]> {
             if span.start == u32::MAX {
-                return Some([u16::MAX, 0]);
+                return Some(NARROW_ABSENT);
             }
             let start = u16::try_from(span.start).ok().filter(|&s| s < u16::MAX)?;
             Some([start, u16::try_from(span.len).ok()?])
         };
-        let mut out = [[u16::MAX, 0]; FIELD_COUNT];
+        let mut out = [NARROW_ABSENT; FIELD_COUNT];
         for (slot, span) in out.iter_mut().zip(&spans) {
             match narrow(span) {
                 Some(n) => *slot = n,
@@ -201,21 +204,22 @@ impl<'a> Contract<'a> {
         )
     }
 
-    /// A contract whose values lie at `spans` in `src`, the object's text in the input
-    /// (the scanner's fast path: every span is checked to lie in `src`).
-    pub(crate) fn from_spans(src: &'a str, spans: [Span; FIELD_COUNT]) -> Option<Self> {
-        let fits = spans
-            .iter()
-            .all(|&s| s.start == u32::MAX || s.value(src).is_some());
-        fits.then(|| {
-            Contract {
-                src: Cow::Borrowed(src),
-                spans: Spans::new(spans),
-                key_hash: 0,
-                fingerprint: 0,
-            }
-            .sealed()
-        })
+    /// A contract whose values lie at `spans` in `src`, the object's text in the input, each
+    /// span as two `u16` (`[u16::MAX, 0]` for an absent field): the scanner's fast path, which
+    /// makes every span lie in `src` between two quotes (so on character boundaries).
+    pub(crate) fn from_spans(src: &'a str, spans: [[u16; 2]; FIELD_COUNT]) -> Self {
+        let spans = Spans::Narrow(spans);
+        debug_assert!((0..FIELD_COUNT).all(|i| {
+            let span = spans.get(i);
+            span.start == u32::MAX || span.value(src).is_some()
+        }));
+        Contract {
+            src: Cow::Borrowed(src),
+            spans,
+            key_hash: 0,
+            fingerprint: 0,
+        }
+        .sealed()
     }
 
     /// Computes the key hash and the fingerprint.

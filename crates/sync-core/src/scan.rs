@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::contract::{Contract, Span, ABSENT};
+use crate::contract::{Contract, NARROW_ABSENT};
 use crate::field::{Field, FIELD_COUNT};
 use crate::parse::{ContractBuilder, Payload, WRAPPER_KEY};
 
@@ -285,40 +285,37 @@ impl<'a> Scanner<'a> {
     /// when it is not there.
     fn plain_contract(&mut self, start: usize) -> Scan<Option<Contract<'a>>> {
         let bytes = self.bytes;
-        let mut spans = [ABSENT; FIELD_COUNT];
+        let mut spans = [NARROW_ABSENT; FIELD_COUNT];
         let mut previous = FIELD_COUNT;
         let mut pos = skip_ws(bytes, start + 1);
         if bytes.get(pos) == Some(&b'}') {
             return Ok(None);
         }
         loop {
-            let guess = self.next_field[previous].map(|f| (f, &self.quoted[f.index()]));
-            let field = match guess {
-                Some((guess, quoted)) if quoted.at(bytes, pos) => {
-                    pos += quoted.len;
-                    guess
-                }
-                _ => {
+            let known = match self.expected_key(previous, pos) {
+                Some(field) => Some(field),
+                None => {
                     pos = skip_ws(bytes, pos);
-                    match guess {
-                        Some((guess, quoted)) if quoted.at(bytes, pos) => {
-                            pos += quoted.len;
-                            guess
-                        }
-                        _ => {
-                            self.pos = pos;
-                            let Some((key_start, key_end)) = self.plain_string()? else {
-                                return Ok(None);
-                            };
-                            let key = self.text.get(key_start..key_end).ok_or(GiveUp)?;
-                            let Some(field) = Field::from_name(key) else {
-                                return Ok(None);
-                            };
-                            self.expect(b':')?;
-                            pos = self.pos;
-                            field
-                        }
-                    }
+                    self.expected_key(previous, pos)
+                }
+            };
+            let field = match known {
+                Some(field) => {
+                    pos += self.quoted[field.index()].len;
+                    field
+                }
+                None => {
+                    self.pos = pos;
+                    let Some((key_start, key_end)) = self.plain_string()? else {
+                        return Ok(None);
+                    };
+                    let key = self.text.get(key_start..key_end).ok_or(GiveUp)?;
+                    let Some(field) = Field::from_name(key) else {
+                        return Ok(None);
+                    };
+                    self.expect(b':')?;
+                    pos = self.pos;
+                    field
                 }
             };
             self.next_field[previous] = Some(field);
@@ -335,17 +332,19 @@ impl<'a> Scanner<'a> {
                         Some(b'\\') => return Ok(None),
                         _ => return Err(GiveUp),
                     }
-                    let (Ok(start), Ok(len)) = (
-                        u32::try_from(value_start - start),
-                        u32::try_from(value_end - value_start),
-                    ) else {
+                    // Offsets from the object's start in two `u16`, as a contract under 64 KiB
+                    // keeps them; a larger one is read again the general way.
+                    if value_end - start >= usize::from(u16::MAX) {
                         return Ok(None);
-                    };
-                    Span { start, len }
+                    }
+                    [
+                        (value_start - start) as u16,
+                        (value_end - value_start) as u16,
+                    ]
                 }
                 Some(b'n') if bytes[pos..].starts_with(b"null") => {
                     pos += 4;
-                    ABSENT
+                    NARROW_ABSENT
                 }
                 _ => return Err(GiveUp),
             };
@@ -357,11 +356,39 @@ impl<'a> Scanner<'a> {
                 Some(b'}') => {
                     self.pos = pos + 1;
                     let src = self.text.get(start..self.pos).ok_or(GiveUp)?;
-                    return Ok(Contract::from_spans(src, spans));
+                    return Ok(Some(Contract::from_spans(src, spans)));
                 }
                 _ => return Err(GiveUp),
             }
         }
+    }
+
+    /// The field whose compact key (`"name":`) is at `pos`, if it is one of those expected after
+    /// field number `previous` (`FIELD_COUNT`: the start of an object): the one that followed
+    /// it last time, or one of the next few in wire order (exports leave absent fields out).
+    #[inline]
+    fn expected_key(&self, previous: usize, pos: usize) -> Option<Field> {
+        match self.next_field[previous] {
+            Some(learned) if self.quoted[learned.index()].at(self.bytes, pos) => Some(learned),
+            _ => self.key_in_wire_order(previous, pos),
+        }
+    }
+
+    /// The part of [`expected_key`](Self::expected_key) tried when the learned guess fails.
+    #[cold]
+    fn key_in_wire_order(&self, previous: usize, pos: usize) -> Option<Field> {
+        let first = if previous == FIELD_COUNT {
+            0
+        } else {
+            previous + 1
+        };
+        Field::ALL
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .take(4)
+            .copied()
+            .find(|f| self.quoted[f.index()].at(self.bytes, pos))
     }
 
     /// A string without escapes, at its opening quote: its content's byte range. `None` when
@@ -515,7 +542,8 @@ mod tests {
     }
 
     /// Keys written compact and in the usual order are recognised in one comparison; a key
-    /// that only starts like the expected one, another order or a spaced colon are read too.
+    /// that only starts like the expected one, another order, a field left out (the next key
+    /// then comes later in wire order) or a spaced colon are read too.
     #[test]
     fn compact_keys_in_the_usual_order_are_read_as_the_parser_reads_them() {
         let input = r#"[{"codeContrat":"C1","nomSite":"A","codeSite":"S"},
@@ -523,7 +551,9 @@ mod tests {
             {"codeContrat":"C3","codeSite":"U","nomSite":"C"},
             {"codeContrat":"C4","nomSite" : "D","codeSite":"V"},
             {"codeContrat":"C5","nomSiteX":"E","codeSite":"W"},
-            {"codeContrat":"C6","nomSite":"F","codeSite":"X"}]"#;
+            {"codeContrat":"C6","nomSite":"F","codeSite":"X"},
+            {"codeContrat":"C7","dateFin":"01/01/2027","codeSite":"Y"},
+            {"codeContrat":"C8","codeSite":"Z"}]"#;
         check(input, true);
         let payload = scan(input.as_bytes()).unwrap();
         let sites: Vec<_> = payload
@@ -540,8 +570,11 @@ mod tests {
                 (Some("D"), Some("V")),
                 (None, Some("W")),
                 (Some("F"), Some("X")),
+                (None, Some("Y")),
+                (None, Some("Z")),
             ]
         );
+        assert_eq!(payload.contracts[6].get(Field::DateFin), Some("01/01/2027"));
     }
 
     /// Every key is recognised at once in the 32-byte window, near the end of the input too,
