@@ -279,8 +279,20 @@ impl<'a> Contract<'a> {
     pub fn trimmed_values(&self) -> [&str; FIELD_COUNT] {
         let src: &str = &self.src;
         let mut values = [""; FIELD_COUNT];
-        for (i, value) in values.iter_mut().enumerate() {
-            *value = self.spans.get(i).value(src).map_or("", trim);
+        match &self.spans {
+            Spans::Narrow(spans) => {
+                for (value, &[start, len]) in values.iter_mut().zip(spans) {
+                    if start != u16::MAX {
+                        let start = usize::from(start);
+                        *value = src.get(start..start + usize::from(len)).map_or("", trim);
+                    }
+                }
+            }
+            Spans::Wide(spans) => {
+                for (value, span) in values.iter_mut().zip(spans.iter()) {
+                    *value = span.value(src).map_or("", trim);
+                }
+            }
         }
         values
     }

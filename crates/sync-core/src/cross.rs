@@ -4,8 +4,9 @@
 //! Each check is a join on one kind of entity (a key, a user code, an email, a reference code,
 //! a group). It runs partitioned: the contracts are read once, in parallel chunks, into small
 //! events (a [`Gathered`] per chunk, filled in the same pass as the checks on one contract);
-//! the events are split by the hash of their entity into buckets small enough to stay in the
-//! cache; the buckets are checked in parallel, each in payload order. A bucket holds every
+//! each chunk then puts its events in the order of buckets chosen by the hash of their entity,
+//! small enough to stay in the cache, while they are still in the cache itself; the buckets
+//! are checked in parallel, each reading its part of every chunk in order, in payload order. A bucket holds every
 //! event of its entities, so it finds exactly what one pass over the whole payload would, and
 //! the problems are put back in payload order at the end, whatever the number of threads.
 
@@ -88,7 +89,7 @@ struct Found {
 
 /// Every cross-contract problem, in payload order, from the events of every chunk of
 /// contracts in payload order.
-pub(crate) fn cross_problems(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Problem> {
+pub(crate) fn cross_problems(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Problem> {
     let mut found: Vec<Found> = Vec::new();
     found.extend(check_keys(contracts, chunks));
     found.extend(check_users(contracts, chunks));
@@ -99,67 +100,90 @@ pub(crate) fn cross_problems(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]
     found.into_iter().map(|f| f.problem).collect()
 }
 
-/// Splits the events of every chunk by `hash` into cache-sized buckets and checks the buckets
-/// in parallel, each with its events in payload order.
+/// Checks the buckets of one kind of event in parallel, each bucket with its events from every
+/// chunk, in payload order.
 ///
-/// The split is made in parallel too: each chunk sorts the positions of its events by bucket
-/// (a stable counting sort), and a bucket reads its part of every chunk, in chunk order.
-fn partitioned<'g, S, E, V, H, C>(chunks: &'g [S], events: V, hash: H, check: C) -> Vec<Found>
+/// Each chunk has already put its events in bucket order ([`Bucketed`]), so a bucket's events
+/// lie in one run of memory per chunk, read in order: the checks do not wait on the cache.
+fn partitioned<'g, S, E, V, C>(chunks: &'g [S], events: V, check: C) -> Vec<Found>
 where
     S: Sync,
     E: Sync + 'g,
-    V: Fn(&'g S) -> &'g [E] + Sync,
-    H: Fn(&E) -> u64 + Sync,
+    V: Fn(&'g S) -> &'g Bucketed<E> + Sync,
     C: Fn(Vec<&'g E>) -> Vec<Found> + Sync,
 {
-    let len: usize = chunks.iter().map(|c| events(c).len()).sum();
-    let bits = (len / 4096).next_power_of_two().trailing_zeros().min(10);
-    let buckets = 1usize << bits;
-    let bucket = |event: &E| {
-        if bits == 0 {
-            0
-        } else {
-            (hash(event) >> (64 - bits)) as usize
-        }
-    };
-    // Per chunk: the positions of its events, by bucket, and where each bucket starts.
-    let sorted: Vec<(Vec<u32>, Vec<usize>)> = chunks
-        .par_iter()
-        .map(|chunk| {
-            let events = events(chunk);
-            let mut starts = vec![0usize; buckets + 1];
-            for event in events {
-                starts[bucket(event) + 1] += 1;
-            }
-            for b in 0..buckets {
-                starts[b + 1] += starts[b];
-            }
-            let mut next = starts.clone();
-            let mut order = vec![0u32; events.len()];
-            for (i, event) in (0u32..).zip(events) {
-                let b = bucket(event);
-                order[next[b]] = i;
-                next[b] += 1;
-            }
-            (order, starts)
-        })
-        .collect();
+    let buckets = chunks.first().map_or(0, |c| events(c).buckets());
     (0..buckets)
         .into_par_iter()
         .flat_map_iter(|b| {
-            let size = sorted.iter().map(|(_, s)| s[b + 1] - s[b]).sum();
+            let size = chunks.iter().map(|c| events(c).bucket(b).len()).sum();
             let mut bucket = Vec::with_capacity(size);
-            for (chunk, (order, starts)) in chunks.iter().zip(&sorted) {
-                let events = events(chunk);
-                bucket.extend(
-                    order[starts[b]..starts[b + 1]]
-                        .iter()
-                        .map(|&i| &events[i as usize]),
-                );
+            for chunk in chunks {
+                bucket.extend(events(chunk).bucket(b));
             }
             check(bucket)
         })
         .collect()
+}
+
+/// Events of one kind from one chunk, in the order of their buckets (the top `bits` of their
+/// hash), each bucket in payload order.
+pub(crate) struct Bucketed<E> {
+    events: Vec<E>,
+    /// Where each bucket starts in `events`, and the end.
+    starts: Vec<usize>,
+}
+
+impl<E: Clone> Bucketed<E> {
+    /// Puts `events` in bucket order (a stable counting sort).
+    fn new(events: Vec<E>, bits: u32, hash: impl Fn(&E) -> u64) -> Self {
+        let bucket = |event: &E| {
+            if bits == 0 {
+                0
+            } else {
+                (hash(event) >> (64 - bits)) as usize
+            }
+        };
+        let buckets = 1usize << bits;
+        let mut starts = vec![0usize; buckets + 1];
+        for event in &events {
+            starts[bucket(event) + 1] += 1;
+        }
+        for b in 0..buckets {
+            starts[b + 1] += starts[b];
+        }
+        if bits == 0 {
+            return Bucketed { events, starts };
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; events.len()];
+        for (i, event) in (0u32..).zip(&events) {
+            let b = bucket(event);
+            order[next[b]] = i;
+            next[b] += 1;
+        }
+        let events = order.iter().map(|&i| events[i as usize].clone()).collect();
+        Bucketed { events, starts }
+    }
+}
+
+impl<E> Bucketed<E> {
+    fn buckets(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn bucket(&self, b: usize) -> &[E] {
+        &self.events[self.starts[b]..self.starts[b + 1]]
+    }
+}
+
+/// How many bits of an event's hash choose its bucket, for a payload of `contracts`: buckets of
+/// a few thousand events, small enough for the cache.
+pub(crate) fn bucket_bits(contracts: usize) -> u32 {
+    (contracts / 4096)
+        .next_power_of_two()
+        .trailing_zeros()
+        .min(10)
 }
 
 /// Contracts per chunk when events are made: each chunk drops the events it has already seen.
@@ -175,6 +199,7 @@ pub(crate) struct Gathered<'c> {
     /// Hash of the key, the key, the contract.
     keys: Vec<(u64, &'c str, usize)>,
     users: Vec<UserEvent<'c>>,
+    emails: Vec<EmailEvent<'c>>,
     /// Hash of the slot and code, the contract, the slot in [`REFERENCES`].
     references: Vec<(u64, usize, usize)>,
     /// Hash of the group, the contract.
@@ -184,7 +209,29 @@ pub(crate) struct Gathered<'c> {
     seen_groups: Seen<'c, 5>,
 }
 
+/// The events of one chunk, each kind in bucket order: what [`cross_problems`] reads.
+pub(crate) struct Events<'c> {
+    keys: Bucketed<(u64, &'c str, usize)>,
+    users: Bucketed<UserEvent<'c>>,
+    emails: Bucketed<EmailEvent<'c>>,
+    references: Bucketed<(u64, usize, usize)>,
+    groups: Bucketed<(u64, usize)>,
+}
+
 impl<'c> Gathered<'c> {
+    /// The chunk's events, each kind put in bucket order while it is still in the cache: by
+    /// the top `bits` of their hash for the kinds that come once per contract, in one bucket
+    /// for references and groups (a few per chunk once repeats are dropped).
+    pub(crate) fn into_events(self, bits: u32) -> Events<'c> {
+        Events {
+            keys: Bucketed::new(self.keys, bits, |e| e.0),
+            users: Bucketed::new(self.users, bits, |e| e.code_hash),
+            emails: Bucketed::new(self.emails, bits, |e| e.email_hash),
+            references: Bucketed::new(self.references, 0, |e| e.0),
+            groups: Bucketed::new(self.groups, 0, |e| e.0),
+        }
+    }
+
     /// Adds the events of contract `index`, whose trimmed values are `values` (in
     /// [`Field::ALL`] order).
     pub(crate) fn add(
@@ -208,13 +255,17 @@ impl<'c> Gathered<'c> {
                 continue;
             }
             let normalized = normalize_email(email);
+            if !normalized.is_empty() {
+                self.emails.push(EmailEvent {
+                    email_hash: HASHER.hash_one(&*normalized),
+                    index,
+                    role,
+                    code,
+                    email: normalized.clone(),
+                });
+            }
             self.users.push(UserEvent {
                 code_hash: HASHER.hash_one(code),
-                email_hash: if normalized.is_empty() {
-                    0
-                } else {
-                    HASHER.hash_one(&*normalized)
-                },
                 index,
                 role,
                 code,
@@ -305,11 +356,10 @@ fn found(
     }
 }
 
-fn check_keys(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
+fn check_keys(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
     partitioned(
         chunks,
         |c| &c.keys,
-        |e| e.0,
         |bucket| {
             let mut first: PreMap<&str, usize> = pre_map(bucket.len());
             let mut out = Vec::new();
@@ -344,8 +394,6 @@ fn check_keys(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found>
 struct UserEvent<'c> {
     /// Hash of `code`.
     code_hash: u64,
-    /// Hash of `email`.
-    email_hash: u64,
     index: usize,
     role: Role,
     code: &'c str,
@@ -355,12 +403,22 @@ struct UserEvent<'c> {
     last: &'c str,
 }
 
-impl UserEvent<'_> {
-    /// The email as sent, trimmed, for messages: read back from the contract, so that the
-    /// events of a million users do not carry it.
-    fn raw_email<'a>(&self, contracts: &'a [Contract<'_>]) -> &'a str {
-        contracts[self.index].trimmed(self.role.fields()[3])
-    }
+/// A user's email as one contract gives it, in one role (users without an email have none).
+#[derive(Clone)]
+struct EmailEvent<'c> {
+    /// Hash of `email`.
+    email_hash: u64,
+    index: usize,
+    role: Role,
+    code: &'c str,
+    /// Trimmed and lowercased.
+    email: Cow<'c, str>,
+}
+
+/// The email as sent, trimmed, for messages: read back from contract `index`, so that the
+/// events of a million users do not carry it.
+fn raw_email<'a>(contracts: &'a [Contract<'_>], index: usize, role: Role) -> &'a str {
+    contracts[index].trimmed(role.fields()[3])
 }
 
 /// A role's place in [`Role::ALL`].
@@ -399,11 +457,10 @@ impl<'e, 'c> UserState<'e, 'c> {
     }
 }
 
-fn check_users(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
+fn check_users(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
     partitioned(
         chunks,
         |c| &c.users,
-        |e| e.code_hash,
         |bucket| {
             let mut known: PreMap<&str, UserState<'_, '_>> = pre_map(bucket.len());
             let mut reported: HashSet<(Code, &str, Cow<'_, str>)> = HashSet::new();
@@ -444,8 +501,8 @@ fn check_users(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found
                             if reported.insert((Code::UserConflict, code, event.email.clone())) {
                                 let message = format!(
                                     "user code {code} has email {} here but {} in contract {}",
-                                    event.raw_email(contracts),
-                                    known.raw_email(contracts),
+                                    raw_email(contracts, event.index, event.role),
+                                    raw_email(contracts, known.index, known.role),
                                     describe(contracts, known.index)
                                 );
                                 out.push(found(
@@ -496,20 +553,15 @@ fn check_users(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found
     )
 }
 
-fn check_emails(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
+fn check_emails(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
     partitioned(
         chunks,
-        // Users without an email all fall in the first bucket, and are passed over there.
-        |c| &c.users,
-        |e| e.email_hash,
+        |c| &c.emails,
         |bucket| {
             let mut owners: PreMap<&str, (&str, usize)> = pre_map(bucket.len());
             let mut reported: HashSet<(&str, &str)> = HashSet::new();
             let mut out = Vec::new();
             for event in bucket {
-                if event.email.is_empty() {
-                    continue;
-                }
                 let code = event.code;
                 let key = Pre {
                     hash: event.email_hash,
@@ -523,7 +575,7 @@ fn check_emails(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Foun
                         if reported.insert((code, &*event.email)) {
                             let message = format!(
                                 "email {} is carried by user code {code} here but by {owner} in contract {}",
-                                event.raw_email(contracts),
+                                raw_email(contracts, event.index, event.role),
                                 describe(contracts, other)
                             );
                             let email_field = event.role.fields()[3];
@@ -545,11 +597,10 @@ fn check_emails(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Foun
     )
 }
 
-fn check_references(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
+fn check_references(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
     partitioned(
         chunks,
         |c| &c.references,
-        |e| e.0,
         |bucket| {
             let mut names: PreMap<(usize, &str), (&str, usize)> = pre_map(bucket.len());
             let mut reported: HashSet<(usize, &str, &str)> = HashSet::new();
@@ -590,11 +641,10 @@ fn check_references(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<
     )
 }
 
-fn check_groups(contracts: &[Contract<'_>], chunks: &[Gathered<'_>]) -> Vec<Found> {
+fn check_groups(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
     partitioned(
         chunks,
         |c| &c.groups,
-        |e| e.0,
         |bucket| {
             let mut placed: PreMap<&str, ([&str; 4], usize)> = pre_map(bucket.len());
             let mut reported: HashSet<(&str, [&str; 4])> = HashSet::new();

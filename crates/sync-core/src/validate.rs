@@ -13,7 +13,7 @@ use foldhash::{HashMap, HashSet, HashSetExt};
 use rayon::prelude::*;
 
 use crate::contract::{normalize_email, Contract};
-use crate::cross::{Gathered, CHUNK};
+use crate::cross::{bucket_bits, Events, Gathered, CHUNK};
 use crate::field::{Field, Role, FIELD_COUNT};
 use crate::parse::Payload;
 use crate::problem::{Code, Problem, Report};
@@ -40,7 +40,8 @@ pub fn validate(payload: &Payload<'_>) -> Report {
 /// for another code an `email_conflict`, each naming the stored owner.
 pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
     let contracts = &payload.contracts;
-    let (per_contract, gathered): (Vec<Vec<Problem>>, Vec<Gathered<'_>>) = contracts
+    let bits = bucket_bits(contracts.len());
+    let (per_contract, events): (Vec<Vec<Problem>>, Vec<Events<'_>>) = contracts
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, chunk)| {
@@ -52,12 +53,12 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
                 contract_problems(payload, index, contract, &values, &mut problems);
                 gathered.add(index, contract, &values);
             }
-            (problems, gathered)
+            (problems, gathered.into_events(bits))
         })
         .unzip();
     let mut problems: Vec<Problem> = payload.problems.clone();
     problems.extend(per_contract.into_iter().flatten());
-    problems.extend(crate::cross::cross_problems(contracts, &gathered));
+    problems.extend(crate::cross::cross_problems(contracts, &events));
     if !known.is_empty() {
         check_known(contracts, known, &mut problems);
     }
