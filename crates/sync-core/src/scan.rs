@@ -105,6 +105,22 @@ fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// After this many contracts, the scanner reserves room for those left, guessed from their
+/// average size so far.
+const RESERVE_AFTER: usize = 256;
+
+/// Reserves room for the contracts of the `left` bytes of input, those read so far having taken
+/// `read` bytes: a million contracts are then pushed without the vector being copied each time
+/// it doubles. A guess too high costs address space only; too low, the vector grows as usual.
+fn reserve_for_the_rest(payload: &mut Payload<'_>, read: usize, left: usize) {
+    let per_contract = read / RESERVE_AFTER.max(1);
+    if per_contract > 0 {
+        payload
+            .contracts
+            .reserve(left / per_contract + left / per_contract / 16);
+    }
+}
+
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -203,9 +219,13 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
             return Ok(());
         }
+        let array_start = self.pos;
         loop {
             self.skip_ws();
             let index = payload.contracts.len();
+            if index == RESERVE_AFTER {
+                reserve_for_the_rest(payload, self.pos - array_start, self.bytes.len() - self.pos);
+            }
             let contract = self.contract(payload, index)?;
             payload.contracts.push(contract);
             self.skip_ws();
