@@ -113,11 +113,8 @@ const RESERVE_AFTER: usize = 256;
 /// `read` bytes: a million contracts are then pushed without the vector being copied each time
 /// it doubles. A guess too high costs address space only; too low, the vector grows as usual.
 fn reserve_for_the_rest(payload: &mut Payload<'_>, read: usize, left: usize) {
-    let per_contract = read / RESERVE_AFTER.max(1);
-    if per_contract > 0 {
-        payload
-            .contracts
-            .reserve(left / per_contract + left / per_contract / 16);
+    if let Some(guess) = left.checked_div(read / RESERVE_AFTER) {
+        payload.contracts.reserve(guess + guess / 16);
     }
 }
 
