@@ -216,59 +216,112 @@ pub fn is_plausible_email(value: &str) -> bool {
         && plausible_ascii_email(value.as_bytes()).unwrap_or_else(|| plausible_email(value))
 }
 
-/// ASCII bytes that cannot appear unquoted in an address: white space, controls, specials.
-static NOT_IN_EMAIL: [bool; 128] = {
-    let mut table = [false; 128];
+/// The classes of bytes the email automaton tells apart.
+const OTHER: u8 = 0;
+const DOT: u8 = 1;
+const DASH: u8 = 2;
+const AT: u8 = 3;
+/// White space, controls and the specials that cannot appear unquoted (non-ASCII bytes too,
+/// which the automaton is never given).
+const BAD: u8 = 4;
+
+static EMAIL_CLASS: [u8; 256] = {
+    let mut table = [OTHER; 256];
     let mut c = 0;
-    while c <= b' ' as usize {
-        table[c] = true;
+    while c < 256 {
+        if c <= b' ' as usize || c >= 0x7f {
+            table[c] = BAD;
+        }
         c += 1;
     }
-    table[0x7f] = true;
-    let specials = b"@,;:<>()[]\\\"";
+    let specials = b",;:<>()[]\\\"";
     let mut i = 0;
     while i < specials.len() {
-        table[specials[i] as usize] = true;
+        table[specials[i] as usize] = BAD;
         i += 1;
     }
+    table[b'.' as usize] = DOT;
+    table[b'-' as usize] = DASH;
+    table[b'@' as usize] = AT;
     table
 };
 
-/// [`plausible_email`] in one pass over the bytes of an ASCII value; `None` (the rules on
-/// characters then decide) when the value is not ASCII.
+/// The states of the automaton: where the address read so far stands. `FAIL` keeps it.
+const FAIL: u8 = 0;
+/// Nothing read yet.
+const LOCAL_START: u8 = 1;
+/// In the local part, after a character other than a dot.
+const LOCAL: u8 = 2;
+/// In the local part, after a dot.
+const LOCAL_DOT: u8 = 3;
+/// Just after the `@`.
+const DOMAIN_START: u8 = 4;
+/// In the domain's first label (no dot yet), after a character other than `-`.
+const LABEL: u8 = 5;
+/// In the domain's first label, after a `-`.
+const LABEL_DASH: u8 = 6;
+/// Just after a dot of the domain.
+const DOTTED_START: u8 = 7;
+/// In a later label, after a character other than `-`: the one state that accepts.
+const DOTTED: u8 = 8;
+/// In a later label, after a `-`.
+const DOTTED_DASH: u8 = 9;
+
+/// The next state, by state and class (`OTHER`, `DOT`, `DASH`, `AT`, `BAD`).
+static EMAIL_NEXT: [[u8; 8]; 16] = {
+    let mut next = [[FAIL; 8]; 16];
+    next[LOCAL_START as usize] = [LOCAL, FAIL, LOCAL, FAIL, FAIL, FAIL, FAIL, FAIL];
+    next[LOCAL as usize] = [
+        LOCAL,
+        LOCAL_DOT,
+        LOCAL,
+        DOMAIN_START,
+        FAIL,
+        FAIL,
+        FAIL,
+        FAIL,
+    ];
+    next[LOCAL_DOT as usize] = [LOCAL, FAIL, LOCAL, FAIL, FAIL, FAIL, FAIL, FAIL];
+    next[DOMAIN_START as usize] = [LABEL, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL];
+    next[LABEL as usize] = [
+        LABEL,
+        DOTTED_START,
+        LABEL_DASH,
+        FAIL,
+        FAIL,
+        FAIL,
+        FAIL,
+        FAIL,
+    ];
+    next[LABEL_DASH as usize] = [LABEL, FAIL, LABEL_DASH, FAIL, FAIL, FAIL, FAIL, FAIL];
+    next[DOTTED_START as usize] = [DOTTED, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL];
+    next[DOTTED as usize] = [
+        DOTTED,
+        DOTTED_START,
+        DOTTED_DASH,
+        FAIL,
+        FAIL,
+        FAIL,
+        FAIL,
+        FAIL,
+    ];
+    next[DOTTED_DASH as usize] = [DOTTED, FAIL, DOTTED_DASH, FAIL, FAIL, FAIL, FAIL, FAIL];
+    next
+};
+
+/// [`plausible_email`] for an ASCII value, read once by a small automaton (one table step a
+/// byte, no branch on the bytes); `None` (the rules on characters then decide) when the value
+/// is not ASCII.
 fn plausible_ascii_email(value: &[u8]) -> Option<bool> {
-    let not_in_email = |b: u8| NOT_IN_EMAIL.get(usize::from(b)).copied();
-    let mut rest = value.iter();
-    // The local part, up to the first `@`: no dot first, last or next to another.
-    let (mut ok, mut local, mut previous) = (true, 0usize, b'.');
-    loop {
-        let Some(&b) = rest.next() else {
-            return value.is_ascii().then_some(false);
-        };
-        if b == b'@' {
-            break;
-        }
-        let misplaced_dot = b == b'.' && previous == b'.';
-        ok &= !(not_in_email(b)? || misplaced_dot);
-        (local, previous) = (local + 1, b);
+    if !value.is_ascii() {
+        return None;
     }
-    ok &= local <= 64 && previous != b'.';
-    // The domain: dotted, each label non-empty and neither starting nor ending with `-`.
-    let (mut dotted, mut label) = (false, 0usize);
-    previous = b'.';
-    for &b in rest {
-        if not_in_email(b)? {
-            ok = false;
-        } else if b == b'.' {
-            ok &= label > 0 && previous != b'-';
-            (dotted, label) = (true, 0);
-        } else {
-            ok &= label > 0 || b != b'-';
-            label += 1;
-        }
-        previous = b;
-    }
-    Some(ok && dotted && label > 0 && previous != b'-')
+    let state = value.iter().fold(LOCAL_START, |state, &b| {
+        EMAIL_NEXT[usize::from(state) & 15][usize::from(EMAIL_CLASS[usize::from(b)]) & 7]
+    });
+    // A local part of 64 bytes at most: the `@` is looked for only in longer values.
+    let short_local = value.len() <= 65 || value.iter().position(|&b| b == b'@') <= Some(64);
+    Some(state == DOTTED && short_local)
 }
 
 /// The rules of [`is_plausible_email`], on characters.
@@ -363,10 +416,11 @@ mod tests {
         #[test]
         fn the_ascii_email_check_follows_the_rules(
             near in "[ab.\\-]{0,4}@[ab.\\-]{0,7}",
+            shaped in "[ab]{0,2}([.\\-]{1,2}[ab]{0,2}){0,2}@[ab]{0,2}([.\\-]{1,2}[ab]{0,2}){0,3}",
             odd in "[ab.@ ,\\x7f]{0,10}",
             any in "[\\x00-\\x7f]{0,16}",
         ) {
-            for value in [near, odd, any] {
+            for value in [near, shaped, odd, any] {
                 prop_assert_eq!(plausible_ascii_email(value.as_bytes()), Some(plausible_email(&value)), "{:?}", value);
             }
         }
@@ -383,6 +437,9 @@ mod tests {
         for (value, plausible) in [
             ("a@b.fr", true),
             ("a.b@c-d.e.fr", true),
+            ("-a-@b.c-d", true),
+            ("a@b.c--d.e", true),
+            ("a@b.c-.d", false),
             ("@b.fr", false),
             (".a@b.fr", false),
             ("a.@b.fr", false),
@@ -404,6 +461,11 @@ mod tests {
                 "{value}"
             );
             assert_eq!(plausible_email(value), plausible, "{value}");
+        }
+        for (local, plausible) in [(64, true), (65, false)] {
+            let value = format!("{}@b.fr", "a".repeat(local));
+            assert_eq!(plausible_ascii_email(value.as_bytes()), Some(plausible));
+            assert_eq!(plausible_email(&value), plausible);
         }
     }
 }
