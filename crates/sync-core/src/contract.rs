@@ -297,6 +297,47 @@ impl<'a> Contract<'a> {
         values
     }
 
+    /// Whether the fields numbered `fields` are all present, with the same values as sent, in
+    /// both contracts, told by one comparison of the text they span (the keys between them
+    /// included) and of where each value lies in it. `false` also when it cannot be told that
+    /// way (a field absent, a contract over 64 KiB, fields out of order), whatever the values.
+    pub(crate) fn same_block(&self, other: &Contract<'_>, fields: std::ops::Range<usize>) -> bool {
+        let (Spans::Narrow(a), Spans::Narrow(b)) = (&self.spans, &other.spans) else {
+            return false;
+        };
+        let (Some(a), Some(b)) = (a.get(fields.clone()), b.get(fields)) else {
+            return false;
+        };
+        let (Some(&[base_a, _]), Some(&[base_b, _])) = (a.first(), b.first()) else {
+            return false;
+        };
+        // Each value of `a` follows the one before (so lies in the block, the text from the
+        // first value to the end of the last), and each of `b` lies at the same place in its
+        // block, with the same length.
+        let mut end = base_a;
+        for (&[sa, la], &[sb, lb]) in a.iter().zip(b) {
+            if sa == u16::MAX
+                || sb == u16::MAX
+                || sa < end
+                || sb < base_b
+                || sa - base_a != sb - base_b
+                || la != lb
+            {
+                return false;
+            }
+            end = sa.saturating_add(la);
+        }
+        let len = usize::from(end - base_a);
+        let (a, b) = (usize::from(base_a), usize::from(base_b));
+        match (
+            self.src.as_bytes().get(a..a + len),
+            other.src.as_bytes().get(b..b + len),
+        ) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// Sets (or, with `None`, removes) a field. The contract then owns its text.
     pub fn set(&mut self, field: Field, value: Option<Cow<'_, str>>) {
         let mut values: [Option<&str>; FIELD_COUNT] = Field::ALL.map(|f| self.get(f));
@@ -424,5 +465,46 @@ impl Serialize for Contract<'_> {
             map.serialize_entry(field.name(), value)?;
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Contract;
+    use crate::field::Field;
+    use crate::parse::parse;
+
+    /// Runs of fields compare equal exactly when their values do, however the text holds them.
+    #[test]
+    fn same_block_tells_equal_runs_of_values() {
+        let text = br#"[
+            {"codeSite":"S1","nomSite":"Rennes","codePeriode":"P1"},
+            {"codeSite":"S1","nomSite":"Rennes","codePeriode":"P1"},
+            {"codeSite":"S1","nomSite":"Rennes","codePeriode":"P2"},
+            {"codeSite":"S1", "nomSite":"Rennes","codePeriode":"P1"},
+            {"codeSite":"S1","codePeriode":"P1"},
+            {"nomSite":"Rennes","codeSite":"S1","codePeriode":"P1"}
+        ]"#;
+        let payload = parse(text).unwrap();
+        let c = &payload.contracts;
+        let sites = Field::CodeSite.index()..Field::NomPeriode.index();
+        let site = Field::CodeSite.index()..Field::CodePeriode.index();
+        assert!(c[0].same_block(&c[1], sites.clone()));
+        assert!(!c[0].same_block(&c[2], sites.clone()), "a value differs");
+        assert!(c[0].same_block(&c[2], site.clone()));
+        assert!(
+            !c[0].same_block(&c[3], site.clone()),
+            "the text between differs"
+        );
+        assert!(!c[0].same_block(&c[4], site.clone()), "a field is absent");
+        assert!(!c[4].same_block(&c[4], site.clone()), "a field is absent");
+        assert!(!c[5].same_block(&c[5], sites), "out of wire order");
+
+        // Values held end to end: the same text cut in other places is not the same values.
+        let ab_c = Contract::from_pairs([(Field::CodeSite, "ab"), (Field::NomSite, "c")]);
+        let a_bc = Contract::from_pairs([(Field::CodeSite, "a"), (Field::NomSite, "bc")]);
+        assert!(!ab_c.same_block(&a_bc, site.clone()));
+        assert!(ab_c.same_block(&ab_c.clone(), site.clone()));
+        assert!(!ab_c.same_block(&ab_c, 0..0), "an empty run tells nothing");
     }
 }

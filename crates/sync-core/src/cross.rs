@@ -233,14 +233,18 @@ impl<'c> Gathered<'c> {
     }
 
     /// Adds the events of contract `index`, whose trimmed values are `values` (in
-    /// [`Field::ALL`] order).
+    /// [`Field::ALL`] order). `repeated` has the bit of each field (by [`Field::index`]) known
+    /// to have the same value as in the contract added just before: a user, reference or
+    /// placement made only of such fields has been seen, so its set is not even looked at.
     pub(crate) fn add(
         &mut self,
         index: usize,
         contract: &Contract<'_>,
         values: &[&'c str; FIELD_COUNT],
+        repeated: u32,
     ) {
         let value = |field: Field| values[field.index()];
+        let all_repeated = |fields: &[Field]| fields.iter().all(|f| repeated >> f.index() & 1 == 1);
         let key = value(Field::CodeContrat);
         if !key.is_empty() {
             self.keys.push((contract.key_hash(), key, index));
@@ -250,7 +254,8 @@ impl<'c> Gathered<'c> {
             // Apprentices are one per contract; tutors come back on many contracts.
             if code.is_empty()
                 || (role != Role::Apprentice
-                    && !self.seen_users[role_slot(role)].first([code, first, last, email]))
+                    && (all_repeated(&role.fields())
+                        || !self.seen_users[role_slot(role)].first([code, first, last, email])))
             {
                 continue;
             }
@@ -274,9 +279,10 @@ impl<'c> Gathered<'c> {
                 last,
             });
         }
-        for (slot, (code, name)) in REFERENCES.into_iter().enumerate() {
-            let (code, name) = (value(code), value(name));
+        for (slot, (code_field, name_field)) in REFERENCES.into_iter().enumerate() {
+            let (code, name) = (value(code_field), value(name_field));
             if !code.is_empty()
+                && !all_repeated(&[code_field, name_field])
                 && !name.is_empty()
                 && self.seen_references[slot].first([code, name])
             {
@@ -289,7 +295,12 @@ impl<'c> Gathered<'c> {
         let placed = [group, site, period, formation, year];
         // A contract missing part of its placement (already a `missing_field`) places its
         // group nowhere: it is not a second placement.
-        if placed.iter().all(|p| !p.is_empty()) && self.seen_groups.first(placed) {
+        let placement = [Field::CodeGroupe, GROUP_PLACEMENT[0], GROUP_PLACEMENT[1]];
+        let placement_repeated = all_repeated(&placement) && all_repeated(&GROUP_PLACEMENT[2..]);
+        if placed.iter().all(|p| !p.is_empty())
+            && !placement_repeated
+            && self.seen_groups.first(placed)
+        {
             self.groups.push((HASHER.hash_one(group), index));
         }
     }

@@ -47,11 +47,24 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
         .map(|(c, chunk)| {
             let mut problems = Vec::new();
             let mut gathered = Gathered::default();
+            // The contract before, and the emails found invalid in it.
+            let mut previous: Option<(&Contract<'_>, u32)> = None;
             for (i, contract) in chunk.iter().enumerate() {
                 let index = c * CHUNK + i;
                 let values = contract.trimmed_values();
-                contract_problems(payload, index, contract, &values, &mut problems);
-                gathered.add(index, contract, &values);
+                let (repeated, invalid_before) = previous.map_or((0, 0), |(p, invalid)| {
+                    (repeated_fields(p, contract), invalid)
+                });
+                let invalid = contract_problems(
+                    payload,
+                    index,
+                    contract,
+                    &values,
+                    repeated & !invalid_before,
+                    &mut problems,
+                );
+                gathered.add(index, contract, &values, repeated);
+                previous = Some((contract, invalid));
             }
             (problems, gathered.into_events(bits))
         })
@@ -85,22 +98,45 @@ pub(crate) fn problem(
     }
 }
 
-/// The checks that look at one contract alone, whose trimmed values are `values`.
+/// Runs of fields that contracts following each other often share (a group and its
+/// placement, each tutor), compared a run at a time.
+const SHARED_RUNS: [std::ops::Range<usize>; 3] = [
+    Field::CodeGroupe.index()..Field::CodeMarque.index(),
+    Field::CodePersonnel.index()..Field::CodeMaitreApprentissage.index(),
+    Field::CodeMaitreApprentissage.index()..Field::MissionTitle.index(),
+];
+
+/// The fields (one bit each, by [`Field::index`]) that `contract` has with the same value as
+/// `previous`, as far as one comparison per run of [`SHARED_RUNS`] tells.
+fn repeated_fields(previous: &Contract<'_>, contract: &Contract<'_>) -> u32 {
+    SHARED_RUNS
+        .iter()
+        .filter(|run| contract.same_block(previous, (*run).clone()))
+        .fold(0, |mask, run| {
+            mask | ((1u32 << run.end) - (1u32 << run.start))
+        })
+}
+
+/// The checks that look at one contract alone, whose trimmed values are `values`. The emails
+/// of `known_valid` (one bit a field) are those of the contract before, found valid there:
+/// they are not checked again. Returns the emails found invalid.
 fn contract_problems(
     payload: &Payload<'_>,
     index: usize,
     contract: &Contract<'_>,
     values: &[&str; FIELD_COUNT],
+    known_valid: u32,
     out: &mut Vec<Problem>,
-) {
+) -> u32 {
     let value = |field: Field| values[field.index()];
     let empty = values
         .iter()
         .enumerate()
         .fold(0u32, |mask, (i, v)| mask | u32::from(v.is_empty()) << i);
     // The fields to look at, in field order: required ones left empty, dates and emails given.
-    let mut attention = (empty & REQUIRED) | (!empty & (DATES | EMAILS));
+    let mut attention = (empty & REQUIRED) | (!empty & (DATES | (EMAILS & !known_valid)));
     let (mut start, mut end) = (None, None);
+    let mut invalid_emails = 0;
     while attention != 0 {
         let field = Field::ALL[attention.trailing_zeros() as usize];
         attention &= attention - 1;
@@ -124,6 +160,7 @@ fn contract_problems(
         } else if !is_plausible_email(value) {
             let message = format!("\"{value}\" is not a plausible email address");
             out.push(problem(index, contract, field, Code::InvalidEmail, message));
+            invalid_emails |= 1 << field.index();
         }
     }
     if let (Some(start), Some(end)) = (start, end) {
@@ -167,6 +204,7 @@ fn contract_problems(
             ));
         }
     }
+    invalid_emails
 }
 
 /// Required fields, dates and emails, as masks (one bit per field, in `Field::index` order).
@@ -410,6 +448,57 @@ mod tests {
     use proptest::prelude::*;
 
     use super::{is_plausible_email, plausible_ascii_email, plausible_email};
+    use crate::field::Field;
+    use crate::gen::{generate, Options};
+    use crate::problem::Code;
+    use crate::{parse, validate, Contract, Payload};
+
+    /// Contracts that repeat the one before (same tutor, same group) are not checked again
+    /// field by field, yet every problem of each is reported, as for contracts held otherwise.
+    #[test]
+    fn a_tutor_repeated_on_following_contracts_is_checked_on_each() {
+        let mut contracts = generate(&Options {
+            contracts: 12,
+            seed: 3,
+            change_rate: 0.0,
+        })
+        .previous;
+        let tutor = [
+            (Field::CodePersonnel, "PERX"),
+            (Field::PrenomPersonnel, "Ana"),
+            (Field::NomPersonnel, "Roy"),
+            (Field::EmailPersonnel, "ana..roy@ecole.example"),
+        ];
+        for contract in &mut contracts[2..6] {
+            for (field, value) in tutor {
+                contract.set(field, Some(value.into()));
+            }
+        }
+        // The same tutor once more, after another one, with another name.
+        for (field, value) in tutor {
+            contracts[7].set(field, Some(value.into()));
+        }
+        contracts[7].set(Field::NomPersonnel, Some("Roi".into()));
+        let json = serde_json::to_vec(&contracts).unwrap();
+        let parsed = parse(&json).unwrap();
+        let report = validate(&parsed);
+        let found = |code: Code| -> Vec<usize> {
+            report
+                .problems
+                .iter()
+                .filter(|p| p.code == code)
+                .filter_map(|p| p.index)
+                .collect()
+        };
+        assert_eq!(found(Code::InvalidEmail), [2, 3, 4, 5, 7]);
+        assert_eq!(found(Code::UserNameMismatch), [7]);
+        let rebuilt: Vec<Contract<'_>> = parsed
+            .contracts
+            .iter()
+            .map(|c| Contract::from_pairs(c.fields()))
+            .collect();
+        assert_eq!(validate(&Payload::from_contracts(rebuilt)), report);
+    }
 
     proptest! {
         /// The one-pass ASCII check and the rules on characters agree on every ASCII value.
