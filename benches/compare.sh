@@ -2,8 +2,11 @@
 # Compare tool (issue 6): generates N contracts twice with `sync-cli gen`, writes the same pair as
 # CSV, then times, in one run and on the same machine:
 #   1. `sync-cli diff` on the JSON pair (text output);
-#   2. the floor: reading and parsing the same JSON pair and nothing else;
-#   3. the peer: the csv-diff crate (the engine behind `qsv diff`) on the CSV pair, keyed on
+#   2. the floor: reading and parsing the same JSON pair and nothing else, with sync-core's
+#      parser;
+#   3. the reference parse of DESIGN 7's figures: the same pair parsed by serde_json into
+#      structs of borrowed strings, one file per thread;
+#   4. the peer: the csv-diff crate (the engine behind `qsv diff`) on the CSV pair, keyed on
 #      the contract code.
 # It prints wall time and peak memory (max RSS, from /usr/bin/time) of each, and the ratios.
 #
@@ -17,7 +20,8 @@ mkdir -p "$dir"
 
 echo "building (release)..." >&2
 cargo build --release --quiet -p sync-cli
-cargo build --release --quiet -p sync-benches --example parse_only --example to_csv --example csv_peer
+cargo build --release --quiet -p sync-benches --example parse_only --example serde_parse \
+  --example to_csv --example csv_peer
 bin=target/release
 ex=target/release/examples
 
@@ -45,6 +49,7 @@ measure() {
 
 measure cli "$bin/sync-cli" diff "$dir/previous.json" "$dir/current.json" --format text
 measure floor "$ex/parse_only" "$dir/previous.json" "$dir/current.json"
+measure serde "$ex/serde_parse" "$dir/previous.json" "$dir/current.json"
 measure peer "$ex/csv_peer" "$dir/previous.csv" "$dir/current.csv"
 
 json_mb=$(( ($(stat -c %s "$dir/previous.json") + $(stat -c %s "$dir/current.json")) / 1048576 ))
@@ -55,8 +60,10 @@ echo "compare: $n contracts per file; JSON pair ${json_mb} MB, CSV pair ${csv_mb
 printf '%-34s %8s %10s\n' "run" "wall s" "peak MB"
 printf '%-34s %8s %10s\n' "sync-cli diff (JSON)" "${wall[cli]}" "${rss[cli]}"
 printf '%-34s %8s %10s\n' "floor: read + parse (JSON)" "${wall[floor]}" "${rss[floor]}"
+printf '%-34s %8s %10s\n' "serde_json parse (JSON)" "${wall[serde]}" "${rss[serde]}"
 printf '%-34s %8s %10s\n' "peer: csv-diff (CSV)" "${wall[peer]}" "${rss[peer]}"
 echo "sync-cli / floor: $(ratio "${wall[cli]}" "${wall[floor]}")x time (target <= 1.3)"
+echo "sync-cli / serde_json parse: $(ratio "${wall[cli]}" "${wall[serde]}")x time (DESIGN 7's reference parsers)"
 echo "sync-cli / peer:  $(ratio "${wall[cli]}" "${wall[peer]}")x time (target < 1)"
 echo "sync-cli peak memory / JSON pair size: $(ratio "${rss[cli]}" "$json_mb")x (target < 1.5)"
 head -1 "$dir/cli.out" | sed 's/^/sync-cli says: /'
