@@ -131,13 +131,13 @@ struct Scanner<'a> {
 }
 
 /// A field's key as compact exports write it, `"name":`, compared at once with the 32 bytes at
-/// a position: two masked words, no call, no loop.
+/// a position: four masked words, no call, no loop.
 #[derive(Clone, Copy)]
 struct QuotedKey {
     text: [u8; 32],
     len: usize,
-    words: [u128; 2],
-    masks: [u128; 2],
+    words: [u64; 4],
+    masks: [u64; 4],
 }
 
 impl QuotedKey {
@@ -151,8 +151,8 @@ impl QuotedKey {
         QuotedKey {
             text,
             len,
-            words: halves(&text),
-            masks: halves(&mask),
+            words: words(&text),
+            masks: words(&mask),
         }
     }
 
@@ -164,8 +164,9 @@ impl QuotedKey {
             .and_then(|w| <&[u8; 32]>::try_from(w).ok())
         {
             Some(window) => {
-                let [lo, hi] = halves(window);
-                ((lo & self.masks[0]) ^ self.words[0]) | ((hi & self.masks[1]) ^ self.words[1]) == 0
+                let w = words(window);
+                let differs = |i: usize| (w[i] & self.masks[i]) ^ self.words[i];
+                differs(0) | differs(1) | differs(2) | differs(3) == 0
             }
             None => bytes
                 .get(pos..)
@@ -174,12 +175,14 @@ impl QuotedKey {
     }
 }
 
-/// 32 bytes as two little-endian words.
+/// 32 bytes as four little-endian words.
 #[inline]
-fn halves(bytes: &[u8; 32]) -> [u128; 2] {
-    let (lo, hi) = bytes.split_at(16);
-    let word = |half: &[u8]| u128::from_le_bytes(half.try_into().unwrap_or_default());
-    [word(lo), word(hi)]
+fn words(bytes: &[u8; 32]) -> [u64; 4] {
+    std::array::from_fn(|i| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[8 * i..8 * i + 8]);
+        u64::from_le_bytes(word)
+    })
 }
 
 impl<'a> Scanner<'a> {
