@@ -5,26 +5,12 @@
 
 use std::process::ExitCode;
 
+mod pair;
+
 fn main() -> ExitCode {
-    let paths: Vec<String> = std::env::args().skip(1).collect();
-    let [previous, current] = paths.as_slice() else {
-        eprintln!("usage: parse_only PREVIOUS CURRENT");
-        return ExitCode::from(2);
-    };
-    let count = |path: &str| -> Result<usize, String> {
-        let bytes = sync_cli::read_export(path.as_ref()).map_err(|e| format!("{e:#}"))?;
-        let payload = sync_core::parse(&bytes).map_err(|e| format!("{path}: {e}"))?;
-        Ok(payload.contracts.len())
-    };
-    let (a, b) = rayon::join(|| count(previous), || count(current));
-    match (a, b) {
-        (Ok(a), Ok(b)) => {
-            println!("parsed {a} and {b} contracts");
-            ExitCode::SUCCESS
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    pair::run("parse_only", |bytes| {
+        sync_core::parse(bytes)
+            .map(|payload| payload.contracts.len())
+            .map_err(|e| e.to_string())
+    })
 }

@@ -1,6 +1,6 @@
 //! DESIGN 7's reference floor: the two files read as the CLI reads them, and parsed by
-//! serde_json into structs of borrowed strings (a 24-byte `Option` of a `Cow<str>` per field, as the
-//! DESIGN's reference figures), one file per thread, and nothing else.
+//! serde_json into structs of borrowed strings (a 24-byte `Option` of a `Cow<str>` per field,
+//! as in the DESIGN's reference figures), one file per thread, and nothing else.
 //!
 //! `cargo run --release -p sync-benches --example serde_parse -- PREVIOUS CURRENT`
 
@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::process::ExitCode;
 
 use serde::Deserialize;
+
+mod pair;
 
 /// A string borrowed from the input when it has no escape (serde borrows a `Cow` only when
 /// it is a field's own type, not inside an `Option`).
@@ -87,26 +89,9 @@ struct Contract<'a> {
 }
 
 fn main() -> ExitCode {
-    let paths: Vec<String> = std::env::args().skip(1).collect();
-    let [previous, current] = paths.as_slice() else {
-        eprintln!("usage: serde_parse PREVIOUS CURRENT");
-        return ExitCode::from(2);
-    };
-    let count = |path: &str| -> Result<usize, String> {
-        let bytes = sync_cli::read_export(path.as_ref()).map_err(|e| format!("{e:#}"))?;
-        let contracts: Vec<Contract<'_>> =
-            serde_json::from_slice(&bytes).map_err(|e| format!("{path}: {e}"))?;
-        Ok(contracts.len())
-    };
-    let (a, b) = rayon::join(|| count(previous), || count(current));
-    match (a, b) {
-        (Ok(a), Ok(b)) => {
-            println!("parsed {a} and {b} contracts");
-            ExitCode::SUCCESS
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    pair::run("serde_parse", |bytes| {
+        serde_json::from_slice::<Vec<Contract<'_>>>(bytes)
+            .map(|contracts| contracts.len())
+            .map_err(|e| e.to_string())
+    })
 }

@@ -307,43 +307,20 @@ const DOTTED_DASH: u8 = 9;
 
 /// The next state, by state and class (`OTHER`, `DOT`, `DASH`, `AT`, `BAD`).
 static EMAIL_NEXT: [[u8; 8]; 16] = {
+    // The states after an ordinary character, a dot, a dash and an `@`; `BAD` always fails.
+    const fn after(other: u8, dot: u8, dash: u8, at: u8) -> [u8; 8] {
+        [other, dot, dash, at, FAIL, FAIL, FAIL, FAIL]
+    }
     let mut next = [[FAIL; 8]; 16];
-    next[LOCAL_START as usize] = [LOCAL, FAIL, LOCAL, FAIL, FAIL, FAIL, FAIL, FAIL];
-    next[LOCAL as usize] = [
-        LOCAL,
-        LOCAL_DOT,
-        LOCAL,
-        DOMAIN_START,
-        FAIL,
-        FAIL,
-        FAIL,
-        FAIL,
-    ];
-    next[LOCAL_DOT as usize] = [LOCAL, FAIL, LOCAL, FAIL, FAIL, FAIL, FAIL, FAIL];
-    next[DOMAIN_START as usize] = [LABEL, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL];
-    next[LABEL as usize] = [
-        LABEL,
-        DOTTED_START,
-        LABEL_DASH,
-        FAIL,
-        FAIL,
-        FAIL,
-        FAIL,
-        FAIL,
-    ];
-    next[LABEL_DASH as usize] = [LABEL, FAIL, LABEL_DASH, FAIL, FAIL, FAIL, FAIL, FAIL];
-    next[DOTTED_START as usize] = [DOTTED, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL, FAIL];
-    next[DOTTED as usize] = [
-        DOTTED,
-        DOTTED_START,
-        DOTTED_DASH,
-        FAIL,
-        FAIL,
-        FAIL,
-        FAIL,
-        FAIL,
-    ];
-    next[DOTTED_DASH as usize] = [DOTTED, FAIL, DOTTED_DASH, FAIL, FAIL, FAIL, FAIL, FAIL];
+    next[LOCAL_START as usize] = after(LOCAL, FAIL, LOCAL, FAIL);
+    next[LOCAL as usize] = after(LOCAL, LOCAL_DOT, LOCAL, DOMAIN_START);
+    next[LOCAL_DOT as usize] = after(LOCAL, FAIL, LOCAL, FAIL);
+    next[DOMAIN_START as usize] = after(LABEL, FAIL, FAIL, FAIL);
+    next[LABEL as usize] = after(LABEL, DOTTED_START, LABEL_DASH, FAIL);
+    next[LABEL_DASH as usize] = after(LABEL, FAIL, LABEL_DASH, FAIL);
+    next[DOTTED_START as usize] = after(DOTTED, FAIL, FAIL, FAIL);
+    next[DOTTED as usize] = after(DOTTED, DOTTED_START, DOTTED_DASH, FAIL);
+    next[DOTTED_DASH as usize] = after(DOTTED, FAIL, DOTTED_DASH, FAIL);
     next
 };
 
