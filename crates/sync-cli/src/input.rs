@@ -67,9 +67,11 @@ fn open_mapping_from(path: &Path, progress: &Progress, map_from: u64) -> anyhow:
         // of a mapped file is another process truncating or rewriting it while it is parsed
         // (the bytes would change under the parser, or the process would stop on SIGBUS),
         // the trade-off ripgrep makes for large files too: exports are written once, then
-        // read. `populate` faults every page in at once.
+        // read. The pages are mapped in as the parser reaches them (the kernel maps the pages
+        // around each fault): mapping them all in first was measured slower (1M pair, six
+        // alternate runs: median 2.81 s against 2.71 s).
         #[allow(unsafe_code)]
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) };
+        let map = unsafe { memmap2::MmapOptions::new().map(&file) };
         if let Ok(map) = map {
             progress.inc(metadata.len());
             return Ok(Input::Mapped(map));
