@@ -6,9 +6,10 @@
 //! events (a [`Gathered`] per chunk, filled in the same pass as the checks on one contract);
 //! each chunk then puts its events in the order of buckets chosen by the hash of their entity,
 //! small enough to stay in the cache, while they are still in the cache itself; the buckets
-//! are checked in parallel, each reading its part of every chunk in order, in payload order. A bucket holds every
-//! event of its entities, so it finds exactly what one pass over the whole payload would, and
-//! the problems are put back in payload order at the end, whatever the number of threads.
+//! are checked in parallel, each reading its part of every chunk in order, in payload order.
+//! A bucket holds every event of its entities, so it finds exactly what one pass over the
+//! whole payload would, and the problems are put back in payload order at the end, whatever
+//! the number of threads.
 
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
