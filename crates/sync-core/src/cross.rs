@@ -294,10 +294,10 @@ impl<'c> Gathered<'c> {
         let group = value(Field::CodeGroupe);
         let [site, period, formation, year] = GROUP_PLACEMENT.map(value);
         let placed = [group, site, period, formation, year];
+        let placement_repeated =
+            all_repeated(&[Field::CodeGroupe]) && all_repeated(&GROUP_PLACEMENT);
         // A contract missing part of its placement (already a `missing_field`) places its
         // group nowhere: it is not a second placement.
-        let placement = [Field::CodeGroupe, GROUP_PLACEMENT[0], GROUP_PLACEMENT[1]];
-        let placement_repeated = all_repeated(&placement) && all_repeated(&GROUP_PLACEMENT[2..]);
         if placed.iter().all(|p| !p.is_empty())
             && !placement_repeated
             && self.seen_groups.first(placed)
