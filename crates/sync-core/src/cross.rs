@@ -136,8 +136,8 @@ pub(crate) struct Bucketed<E> {
 }
 
 impl<E: Clone> Bucketed<E> {
-    /// Puts `events` in bucket order (a stable counting sort).
-    fn new(events: Vec<E>, bits: u32, hash: impl Fn(&E) -> u64) -> Self {
+    /// `events` in bucket order (a stable counting sort), in a vector of their own.
+    fn new(events: &[E], bits: u32, hash: impl Fn(&E) -> u64) -> Self {
         let bucket = |event: &E| {
             if bits == 0 {
                 0
@@ -147,18 +147,19 @@ impl<E: Clone> Bucketed<E> {
         };
         let buckets = 1usize << bits;
         let mut starts = vec![0usize; buckets + 1];
-        for event in &events {
+        for event in events {
             starts[bucket(event) + 1] += 1;
         }
         for b in 0..buckets {
             starts[b + 1] += starts[b];
         }
         if bits == 0 {
+            let events = events.to_vec();
             return Bucketed { events, starts };
         }
         let mut next = starts.clone();
         let mut order = vec![0u32; events.len()];
-        for (i, event) in (0u32..).zip(&events) {
+        for (i, event) in (0u32..).zip(events) {
             let b = bucket(event);
             order[next[b]] = i;
             next[b] += 1;
@@ -220,17 +221,30 @@ pub(crate) struct Events<'c> {
 }
 
 impl<'c> Gathered<'c> {
-    /// The chunk's events, each kind put in bucket order while it is still in the cache: by
-    /// the top `bits` of their hash for the kinds that come once per contract, in one bucket
-    /// for references and groups (a few per chunk once repeats are dropped).
-    pub(crate) fn into_events(self, bits: u32) -> Events<'c> {
-        Events {
-            keys: Bucketed::new(self.keys, bits, |e| e.0),
-            users: Bucketed::new(self.users, bits, |e| e.code_hash),
-            emails: Bucketed::new(self.emails, bits, |e| e.email_hash),
-            references: Bucketed::new(self.references, 0, |e| e.0),
-            groups: Bucketed::new(self.groups, 0, |e| e.0),
-        }
+    /// The chunk's events, each kind put in bucket order (by the top `bits` of their hash)
+    /// while it is still in the cache. References and groups are few once repeats are
+    /// dropped, but each of their checks reads its contract back: they are spread over the
+    /// buckets too, so that both threads share them.
+    ///
+    /// The chunk's vectors and sets are then emptied, their memory kept for the next chunk:
+    /// only the events in bucket order take new memory.
+    pub(crate) fn take_events(&mut self, bits: u32) -> Events<'c> {
+        let events = Events {
+            keys: Bucketed::new(&self.keys, bits, |e| e.0),
+            users: Bucketed::new(&self.users, bits, |e| e.code_hash),
+            emails: Bucketed::new(&self.emails, bits, |e| e.email_hash),
+            references: Bucketed::new(&self.references, bits, |e| e.0),
+            groups: Bucketed::new(&self.groups, bits, |e| e.0),
+        };
+        self.keys.clear();
+        self.users.clear();
+        self.emails.clear();
+        self.references.clear();
+        self.groups.clear();
+        self.seen_users.iter_mut().for_each(Seen::clear);
+        self.seen_references.iter_mut().for_each(Seen::clear);
+        self.seen_groups.clear();
+        events
     }
 
     /// Adds the events of contract `index`, whose trimmed values are `values` (in
@@ -324,6 +338,12 @@ impl<const N: usize> Default for Seen<'_, N> {
 }
 
 impl<'c, const N: usize> Seen<'c, N> {
+    /// Forgets every value, keeping the set's memory.
+    fn clear(&mut self) {
+        self.last = None;
+        self.set.clear();
+    }
+
     /// Whether `value` is seen here for the first time.
     #[inline]
     fn first(&mut self, value: [&'c str; N]) -> bool {

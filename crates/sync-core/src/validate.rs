@@ -44,9 +44,8 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
     let (per_contract, events): (Vec<Vec<Problem>>, Vec<Events<'_>>) = contracts
         .par_chunks(CHUNK)
         .enumerate()
-        .map(|(c, chunk)| {
+        .map_init(Gathered::default, |gathered, (c, chunk)| {
             let mut problems = Vec::new();
-            let mut gathered = Gathered::default();
             // The contract before, and the emails found invalid in it.
             let mut previous: Option<(&Contract<'_>, u32)> = None;
             for (i, contract) in chunk.iter().enumerate() {
@@ -66,7 +65,7 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
                 gathered.add(index, contract, &values, repeated);
                 previous = Some((contract, invalid));
             }
-            (problems, gathered.into_events(bits))
+            (problems, gathered.take_events(bits))
         })
         .unzip();
     let mut problems: Vec<Problem> = payload.problems.clone();
