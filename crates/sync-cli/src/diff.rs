@@ -19,7 +19,7 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let (previous_path, current_path) = (args.previous.as_path(), args.current.as_path());
     let (previous_bytes, current_bytes) = input::read_pair(previous_path, current_path)?;
 
-    let step = Progress::step("parsing and validating");
+    let step = Progress::step("parsing, validating and comparing");
     // Parsing is sequential in the core: one file per thread. Validation is parallel in the
     // core: one file after the other, so that only one file's cross-check tables are alive.
     let (mut previous, mut current) = std::thread::scope(|s| {
@@ -27,8 +27,17 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         let current = input::parse(current_path, &current_bytes);
         (input::join(previous), current)
     });
-    input::validate(previous_path, &mut previous);
-    input::validate(current_path, &mut current);
+    input::validate(previous_path, &previous.payload, &mut previous.report, None);
+    // With a valid previous file, the diff comes first: the current file's contracts that
+    // it finds unchanged, byte for byte, need not all be checked again. (The diff is dropped
+    // if the current file has errors, as it would never have been made.)
+    let diff = (previous.report.is_valid() && current.report.problems.is_empty()).then(|| {
+        timed("diff", || {
+            sync_core::diff(&previous.payload.contracts, &current.payload.contracts)
+        })
+    });
+    let since = diff.as_ref().map(|diff| (&previous.report, diff));
+    input::validate(current_path, &current.payload, &mut current.report, since);
     step.finish();
 
     let mut out = output::open(args.output.as_deref())?;
@@ -52,11 +61,12 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let step = Progress::step("comparing");
-    let diff = timed("diff", || {
-        sync_core::diff(&previous.payload.contracts, &current.payload.contracts)
+    // Both files are valid, so the diff was made above.
+    let diff = diff.unwrap_or_else(|| {
+        timed("diff", || {
+            sync_core::diff(&previous.payload.contracts, &current.payload.contracts)
+        })
     });
-    step.finish();
 
     let written = timed("write", || {
         match args.format {

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
-use sync_core::{Payload, Report};
+use sync_core::{Diff, Payload, Report};
 
 use crate::progress::{timed, Progress};
 
@@ -139,7 +139,7 @@ impl Checked<'_> {
 /// `invalid_json` problem naming the file, the line and the column.
 pub(crate) fn check<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
     let mut checked = parse(path, bytes);
-    validate(path, &mut checked);
+    validate(path, &checked.payload, &mut checked.report, None);
     checked
 }
 
@@ -165,11 +165,19 @@ pub(crate) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
     }
 }
 
-/// Validates a parsed file (a file that is not JSON keeps its one problem).
-pub(crate) fn validate(path: &Path, checked: &mut Checked<'_>) {
-    if checked.report.problems.is_empty() {
-        checked.report = timed(&format!("validate {}", path.display()), || {
-            sync_core::validate(&checked.payload)
+/// Validates the payload of a parsed file into its report (a file that is not JSON keeps its
+/// one problem). With `since`, the report of the file before and the diff of the two, through
+/// [`sync_core::validate_since`], which gives the same report.
+pub(crate) fn validate(
+    path: &Path,
+    payload: &Payload<'_>,
+    report: &mut Report,
+    since: Option<(&Report, &Diff<'_, '_>)>,
+) {
+    if report.problems.is_empty() {
+        *report = timed(&format!("validate {}", path.display()), || match since {
+            Some((previous, diff)) => sync_core::validate_since(previous, diff, payload),
+            None => sync_core::validate(payload),
         });
     }
 }

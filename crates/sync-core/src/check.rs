@@ -10,7 +10,7 @@ use crate::contract::Contract;
 use crate::diff::{diff, diff_sequential, Diff};
 use crate::parse::{parse, parse_general, Payload};
 use crate::scan::scan;
-use crate::validate::validate;
+use crate::validate::{validate, validate_since};
 
 /// Parses and validates arbitrary bytes. Checks that nothing panics, that the fast scanner
 /// and the general parser agree whenever the scanner accepts the input, that every problem
@@ -45,7 +45,8 @@ pub fn payload(input: &[u8]) {
 }
 
 /// Splits arbitrary bytes in two payloads (at the first `0xff` byte, which UTF-8 never has),
-/// and checks the diff's invariants when both parse: see [`diff_invariants`].
+/// and checks the diff's invariants when both parse (see [`diff_invariants`]), and that
+/// validating the second since the first reports what validating it alone does.
 pub fn diff_pair(input: &[u8]) {
     let split = input.iter().position(|&b| b == 0xff).unwrap_or(input.len());
     let (previous, current) = (&input[..split], input.get(split + 1..).unwrap_or_default());
@@ -55,6 +56,12 @@ pub fn diff_pair(input: &[u8]) {
     check_report(&previous);
     check_report(&current);
     diff_invariants(&previous.contracts, &current.contracts);
+    let since = diff(&previous.contracts, &current.contracts);
+    assert_eq!(
+        validate_since(&validate(&previous), &since, &current),
+        validate(&current),
+        "validating since the set before reports what validating alone does"
+    );
 }
 
 /// The invariants of DESIGN 3.3 on two sets with unique keys (sets with duplicate keys only

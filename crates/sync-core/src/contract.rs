@@ -510,9 +510,18 @@ mod tests {
             }
         }
         for (email, normal) in [
-            ("jean.dupont@ecole.example.org", "jean.dupont@ecole.example.org"),
-            (" Jean.Dupont@Ecole.example.org ", "jean.dupont@ecole.example.org"),
-            ("jean.dupont@ecole.example.orZ", "jean.dupont@ecole.example.orz"),
+            (
+                "jean.dupont@ecole.example.org",
+                "jean.dupont@ecole.example.org",
+            ),
+            (
+                " Jean.Dupont@Ecole.example.org ",
+                "jean.dupont@ecole.example.org",
+            ),
+            (
+                "jean.dupont@ecole.example.orZ",
+                "jean.dupont@ecole.example.orz",
+            ),
             ("ÉLodie@école.fr", "élodie@école.fr"),
             ("[\\]^_`{|}~@@", "[\\]^_`{|}~@@"),
         ] {

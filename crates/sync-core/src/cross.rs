@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use foldhash::fast::FixedState;
 use foldhash::{HashSet, HashSetExt};
@@ -236,14 +237,7 @@ impl<'c> Gathered<'c> {
             references: Bucketed::new(&self.references, bits, |e| e.0),
             groups: Bucketed::new(&self.groups, bits, |e| e.0),
         };
-        self.keys.clear();
-        self.users.clear();
-        self.emails.clear();
-        self.references.clear();
-        self.groups.clear();
-        self.seen_users.iter_mut().for_each(Seen::clear);
-        self.seen_references.iter_mut().for_each(Seen::clear);
-        self.seen_groups.clear();
+        self.clear();
         events
     }
 
@@ -251,13 +245,18 @@ impl<'c> Gathered<'c> {
     /// [`Field::ALL`] order). `repeated` has the bit of each field (by [`Field::index`]) known
     /// to have the same value as in the contract added just before: a user, reference or
     /// placement made only of such fields has been seen, so its set is not even looked at.
+    ///
+    /// With `only`, the contract's users, emails, references and group make events only when
+    /// their hashes are in it (its key always does): see [`Touched`].
     pub(crate) fn add(
         &mut self,
         index: usize,
         contract: &Contract<'_>,
         values: &[&'c str; FIELD_COUNT],
         repeated: u32,
+        only: Option<&Touched>,
     ) {
+        let wanted = |hash: u64| only.is_none_or(|touched| touched.contains(hash));
         let value = |field: Field| values[field.index()];
         let all_repeated = |fields: &[Field]| fields.iter().all(|f| repeated >> f.index() & 1 == 1);
         let key = value(Field::CodeContrat);
@@ -276,23 +275,29 @@ impl<'c> Gathered<'c> {
             }
             let normalized = normalize_email(email);
             if !normalized.is_empty() {
-                self.emails.push(EmailEvent {
-                    email_hash: HASHER.hash_one(&*normalized),
+                let email_hash = HASHER.hash_one(&*normalized);
+                if wanted(email_hash) {
+                    self.emails.push(EmailEvent {
+                        email_hash,
+                        index,
+                        role,
+                        code,
+                        email: normalized.clone(),
+                    });
+                }
+            }
+            let code_hash = HASHER.hash_one(code);
+            if wanted(code_hash) {
+                self.users.push(UserEvent {
+                    code_hash,
                     index,
                     role,
                     code,
-                    email: normalized.clone(),
+                    email: normalized,
+                    first,
+                    last,
                 });
             }
-            self.users.push(UserEvent {
-                code_hash: HASHER.hash_one(code),
-                index,
-                role,
-                code,
-                email: normalized,
-                first,
-                last,
-            });
         }
         for (slot, (code_field, name_field)) in REFERENCES.into_iter().enumerate() {
             let (code, name) = (value(code_field), value(name_field));
@@ -301,8 +306,10 @@ impl<'c> Gathered<'c> {
                 && !name.is_empty()
                 && self.seen_references[slot].first([code, name])
             {
-                self.references
-                    .push((HASHER.hash_one((slot, code)), index, slot));
+                let hash = HASHER.hash_one((slot, code));
+                if wanted(hash) {
+                    self.references.push((hash, index, slot));
+                }
             }
         }
         let group = value(Field::CodeGroupe);
@@ -316,8 +323,72 @@ impl<'c> Gathered<'c> {
             && !placement_repeated
             && self.seen_groups.first(placed)
         {
-            self.groups.push((HASHER.hash_one(group), index));
+            let hash = HASHER.hash_one(group);
+            if wanted(hash) {
+                self.groups.push((hash, index));
+            }
         }
+    }
+
+    /// Puts the hashes of the users, emails, references and groups gathered so far in
+    /// `touched`, and forgets them.
+    pub(crate) fn mark(&mut self, touched: &Touched) {
+        let hashes = (self.users.iter().map(|e| e.code_hash))
+            .chain(self.emails.iter().map(|e| e.email_hash))
+            .chain(self.references.iter().map(|e| e.0))
+            .chain(self.groups.iter().map(|e| e.0));
+        for hash in hashes {
+            touched.insert(hash);
+        }
+        self.clear();
+    }
+
+    /// Forgets the events and what was seen, keeping the memory.
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.users.clear();
+        self.emails.clear();
+        self.references.clear();
+        self.groups.clear();
+        self.seen_users.iter_mut().for_each(Seen::clear);
+        self.seen_references.iter_mut().for_each(Seen::clear);
+        self.seen_groups.clear();
+    }
+}
+
+/// The users (by code), emails, references and groups that some contracts carry, as a set of
+/// their event hashes that can answer yes for a hash it was not given, never no for one it
+/// was: one bit per hash in a table of about 16 bits per value put in, filled from several
+/// threads.
+///
+/// It lets a validation leave out the events of values it knows to be consistent (see
+/// [`validate_since`](crate::validate::validate_since)): a value it takes as touched by
+/// mistake only has its events checked like any other's.
+pub(crate) struct Touched {
+    words: Vec<AtomicU64>,
+    /// Mask of the bit number in `words`, as a whole.
+    mask: u64,
+}
+
+impl Touched {
+    /// An empty set, sized for about `values` values.
+    pub(crate) fn with_capacity(values: usize) -> Self {
+        let bits = (values.saturating_mul(16)).next_power_of_two().max(1 << 12);
+        Touched {
+            words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
+            mask: bits as u64 - 1,
+        }
+    }
+
+    fn insert(&self, hash: u64) {
+        let bit = hash & self.mask;
+        self.words[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::Relaxed);
+    }
+
+    #[inline]
+    fn contains(&self, hash: u64) -> bool {
+        let bit = hash & self.mask;
+        self.words[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0
     }
 }
 

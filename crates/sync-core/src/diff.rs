@@ -101,13 +101,19 @@ pub struct Diff<'c, 'a> {
     pub updated: Vec<Update>,
     /// Indices in `previous` of contracts not in `current`.
     pub removed: Vec<usize>,
+    /// The indices of `same` whose text is the previous contract's byte for byte, as far as
+    /// their [fingerprints](Contract::fingerprint) tell: what
+    /// [`validate_since`](crate::validate::validate_since) does not check again.
+    pub(crate) verbatim: Vec<usize>,
 }
 
 /// How one contract of the current set compares with the previous set.
 #[derive(Clone, Copy)]
 enum Class {
     Added,
-    Same(u32),
+    /// The previous contract, and whether the text is its text (the fingerprints are equal)
+    /// rather than the same values written otherwise.
+    Same(u32, bool),
     Updated(u32, FieldSet),
 }
 
@@ -275,7 +281,7 @@ fn build_table(previous: &[Contract<'_>], bucket: &[Slot]) -> Vec<Slot> {
 fn classify(index: &KeyIndex<'_, '_>, previous: &[Contract<'_>], contract: &Contract<'_>) -> Class {
     let p = match index.get(contract) {
         Found::None => return Class::Added,
-        Found::Same(p) => return Class::Same(p),
+        Found::Same(p) => return Class::Same(p, true),
         Found::Key(p) => p,
     };
     let old = &previous[p as usize];
@@ -284,7 +290,7 @@ fn classify(index: &KeyIndex<'_, '_>, previous: &[Contract<'_>], contract: &Cont
         fields.insert(field);
     }
     if fields.is_empty() {
-        Class::Same(p)
+        Class::Same(p, false)
     } else {
         Class::Updated(p, fields)
     }
@@ -303,13 +309,17 @@ fn assemble<'c, 'a>(
         added: Vec::new(),
         updated: Vec::new(),
         removed: Vec::new(),
+        verbatim: Vec::new(),
     };
     for (i, class) in classes.iter().enumerate() {
         match *class {
             Class::Added => diff.added.push(i),
-            Class::Same(p) => {
+            Class::Same(p, verbatim) => {
                 matched[p as usize] = true;
                 diff.same.push(i);
+                if verbatim {
+                    diff.verbatim.push(i);
+                }
             }
             Class::Updated(p, fields) => {
                 matched[p as usize] = true;

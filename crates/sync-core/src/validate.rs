@@ -13,7 +13,8 @@ use foldhash::{HashMap, HashSet, HashSetExt};
 use rayon::prelude::*;
 
 use crate::contract::{normalize_email, Contract};
-use crate::cross::{bucket_bits, Events, Gathered, CHUNK};
+use crate::cross::{bucket_bits, Events, Gathered, Touched, CHUNK};
+use crate::diff::Diff;
 use crate::field::{Field, Role, FIELD_COUNT};
 use crate::parse::Payload;
 use crate::problem::{Code, Problem, Report};
@@ -39,8 +40,67 @@ pub fn validate(payload: &Payload<'_>) -> Report {
 /// already holds: a code stored in another role is a `code_role_conflict`, an email stored
 /// for another code an `email_conflict`, each naming the stored owner.
 pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
+    checked(payload, known, None)
+}
+
+/// Validates `current` as [`validate`] does, faster when most of it is unchanged since the
+/// export before: `previous` is what [`validate`] reported on that export, and `diff` the
+/// diff of that export with `current` (computed before `current` is validated; see
+/// [`diff`](crate::diff::diff) on sets that may not be valid).
+///
+/// When the previous export had no problem (unknown fields aside), a contract whose text is
+/// its previous version's, byte for byte (as far as their fingerprints tell, as for the
+/// diff's `same`), is not checked alone again: it passed those checks as it is. Of the checks
+/// across contracts, only the keys, and the users, emails, references and groups that some
+/// other contract carries, are looked at: a value carried only by unchanged contracts was
+/// consistent in the previous export, so it still is. The report is the one [`validate`]
+/// gives. Otherwise (problems before, or a `diff` of another set) this is [`validate`].
+pub fn validate_since(previous: &Report, diff: &Diff<'_, '_>, current: &Payload<'_>) -> Report {
+    let contracts = &current.contracts;
+    let same_set = std::ptr::eq(diff.current.as_ptr(), contracts.as_ptr())
+        && diff.current.len() == contracts.len();
+    let clean_before = previous
+        .problems
+        .iter()
+        .all(|p| p.code == Code::UnknownField);
+    // With most contracts changed, finding the values they touch costs more than it saves.
+    if !same_set || !clean_before || diff.verbatim.len() < contracts.len() / 2 {
+        return validate(current);
+    }
+    let mut verbatim = vec![false; contracts.len()];
+    for &i in &diff.verbatim {
+        verbatim[i] = true;
+    }
+    let changed: Vec<usize> = (0..contracts.len()).filter(|&i| !verbatim[i]).collect();
+    let touched = Touched::with_capacity(changed.len() * VALUES_PER_CONTRACT);
+    changed
+        .par_chunks(CHUNK)
+        .for_each_init(Gathered::default, |gathered, chunk| {
+            for &index in chunk {
+                let contract = &contracts[index];
+                gathered.add(index, contract, &contract.trimmed_values(), 0, None);
+            }
+            gathered.mark(&touched);
+        });
+    checked(current, &[], Some(Since { verbatim, touched }))
+}
+
+/// The most users, emails, references and groups one contract carries: three users and their
+/// emails, six references, a group.
+const VALUES_PER_CONTRACT: usize = 13;
+
+/// What [`validate_since`] knows of the export before: which contracts are unchanged since,
+/// and the values the others carry.
+struct Since {
+    verbatim: Vec<bool>,
+    touched: Touched,
+}
+
+/// The validation of [`validate_with`] and [`validate_since`].
+fn checked(payload: &Payload<'_>, known: &[KnownAccount], since: Option<Since>) -> Report {
     let contracts = &payload.contracts;
     let bits = bucket_bits(contracts.len());
+    let verbatim = |index: usize| since.as_ref().is_some_and(|s| s.verbatim[index]);
     let (per_contract, events): (Vec<Vec<Problem>>, Vec<Events<'_>>) = contracts
         .par_chunks(CHUNK)
         .enumerate()
@@ -54,15 +114,20 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
                 let (repeated, invalid_before) = previous.map_or((0, 0), |(p, invalid)| {
                     (repeated_fields(p, contract), invalid)
                 });
-                let invalid = contract_problems(
-                    payload,
-                    index,
-                    contract,
-                    &values,
-                    repeated & !invalid_before,
-                    &mut problems,
-                );
-                gathered.add(index, contract, &values, repeated);
+                let (invalid, only) = if verbatim(index) {
+                    (0, since.as_ref().map(|s| &s.touched))
+                } else {
+                    let invalid = contract_problems(
+                        payload,
+                        index,
+                        contract,
+                        &values,
+                        repeated & !invalid_before,
+                        &mut problems,
+                    );
+                    (invalid, None)
+                };
+                gathered.add(index, contract, &values, repeated, only);
                 previous = Some((contract, invalid));
             }
             (problems, gathered.take_events(bits))

@@ -280,3 +280,128 @@ proptest! {
         }
     }
 }
+
+/// A change made to a contract of a generated set: a value copied from another contract
+/// (maybe into another field: an apprentice's code as a tutor's, one user's email as
+/// another's), a value that fails a check alone, or the whole contract sent again.
+#[derive(Debug, Clone)]
+enum Change {
+    Copy {
+        to: usize,
+        from: usize,
+        from_field: usize,
+        to_field: usize,
+    },
+    Bad {
+        to: usize,
+        field: usize,
+        value: &'static str,
+    },
+    Duplicate {
+        at: usize,
+        of: usize,
+    },
+}
+
+/// The fields the changes touch: keys, users, references, the group and its placement.
+const TOUCHED: [Field; 16] = [
+    Field::CodeContrat,
+    Field::CodeApprenant,
+    Field::NomApprenant,
+    Field::EmailApprenant,
+    Field::CodePersonnel,
+    Field::PrenomPersonnel,
+    Field::EmailPersonnel,
+    Field::CodeMaitreApprentissage,
+    Field::EmailMaitreApprentissage,
+    Field::CodeSite,
+    Field::NomSite,
+    Field::CodeGroupe,
+    Field::NomGroupe,
+    Field::CodePeriode,
+    Field::DateDebut,
+    Field::CodeMarque,
+];
+
+fn change() -> impl Strategy<Value = Change> {
+    let place = 0usize..1000;
+    let field = 0..TOUCHED.len();
+    prop_oneof![
+        4 => (place.clone(), place.clone(), field.clone(), field.clone()).prop_map(
+            |(to, from, from_field, to_field)| Change::Copy { to, from, from_field, to_field }
+        ),
+        1 => (
+            place.clone(),
+            field,
+            prop_oneof![Just(""), Just("pas-un-email"), Just("31/02/2024"), Just(" X ")]
+        )
+            .prop_map(|(to, field, value)| Change::Bad { to, field, value }),
+        1 => (place.clone(), place).prop_map(|(at, of)| Change::Duplicate { at, of }),
+    ]
+}
+
+/// Applies `changes` to `set` (places taken modulo its length).
+fn changed(mut set: Vec<Contract<'static>>, changes: &[Change]) -> Vec<Contract<'static>> {
+    for change in changes {
+        let n = set.len();
+        match *change {
+            Change::Copy {
+                to,
+                from,
+                from_field,
+                to_field,
+            } => {
+                let value = set[from % n]
+                    .get(TOUCHED[from_field])
+                    .map(|v| Cow::Owned(v.to_owned()));
+                set[to % n].set(TOUCHED[to_field], value);
+            }
+            Change::Bad { to, field, value } => {
+                set[to % n].set(TOUCHED[field], Some(Cow::Borrowed(value)));
+            }
+            Change::Duplicate { at, of } => {
+                let copy = set[of % n].clone();
+                set.insert(at % (n + 1), copy);
+            }
+        }
+    }
+    set
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Validating a set since the one before (knowing which of its contracts are unchanged)
+    /// reports exactly what validating it alone does: whatever the changes, wherever they
+    /// fall, whether the set before had problems or not.
+    #[test]
+    fn validating_since_the_set_before_reports_what_validating_alone_does(
+        contracts in 20usize..160,
+        seed in any::<u64>(),
+        rate in 0.0f64..0.3,
+        before in proptest::collection::vec(change(), 0..2),
+        after in proptest::collection::vec(change(), 0..12),
+    ) {
+        let generated = sync_core::gen::generate(&sync_core::gen::Options {
+            contracts,
+            seed,
+            change_rate: rate,
+        });
+        // Now and then the set before has problems, left unchanged in the current set (then
+        // nothing is reused).
+        let (previous, current) = if seed % 4 == 0 {
+            (changed(generated.previous, &before), changed(generated.current, &before))
+        } else {
+            (generated.previous, generated.current)
+        };
+        let current = changed(current, &after);
+        let previous = sync_core::Payload::from_contracts(previous);
+        let current = sync_core::Payload::from_contracts(current);
+        let previous_report = validate(&previous);
+        let since = diff(&previous.contracts, &current.contracts);
+        prop_assert_eq!(
+            sync_core::validate_since(&previous_report, &since, &current),
+            validate(&current)
+        );
+    }
+}

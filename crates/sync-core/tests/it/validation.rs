@@ -657,3 +657,65 @@ fn stored_accounts_are_checked_and_named() {
     assert!(validate_with(&payload, &[]).is_valid());
     assert_eq!(validate_with(&payload, &known[2..]), validate(&payload));
 }
+
+/// Validating an export since the one before, over several of the chunks validation works
+/// in: conflicts between changed contracts and unchanged ones (reported on unchanged ones),
+/// an unchanged contract sent twice in another chunk, are all reported as validating it
+/// alone reports them.
+#[test]
+fn validating_since_the_export_before_finds_conflicts_with_unchanged_contracts() {
+    use std::borrow::Cow;
+    use sync_core::gen::{generate, Options};
+    use sync_core::{diff, validate_since, Field, Payload};
+
+    let generated = generate(&Options {
+        contracts: 3 * 8192 + 500,
+        seed: 11,
+        change_rate: 0.1,
+    });
+    let mut current = generated.current;
+    let set =
+        |c: &mut sync_core::Contract<'static>, f: Field, v: String| c.set(f, Some(Cow::Owned(v)));
+    // The first contract takes the school tutor code of one far down the file, keeping its
+    // own tutor's names and email: the later contracts of that tutor (unchanged) conflict.
+    let far = current.len() - 10;
+    let tutor = current[far].get(Field::CodePersonnel).unwrap().to_owned();
+    set(&mut current[0], Field::CodePersonnel, tutor.clone());
+    // An added contract at the end carries the email of an unchanged apprentice.
+    let mut stranger = current[5].clone();
+    set(&mut stranger, Field::CodeContrat, "NOUVEAU".to_owned());
+    set(
+        &mut stranger,
+        Field::CodeApprenant,
+        "APP-NOUVEAU".to_owned(),
+    );
+    let email = current[9000].get(Field::EmailApprenant).unwrap().to_owned();
+    set(&mut stranger, Field::EmailApprenant, email);
+    current.push(stranger);
+    // An unchanged contract sent a second time, in another chunk.
+    let again = current[100].clone();
+    current.insert(2 * 8192 + 7, again);
+
+    let previous = Payload::from_contracts(generated.previous);
+    let current = Payload::from_contracts(current);
+    let previous_report = validate(&previous);
+    assert!(previous_report.problems.is_empty(), "{previous_report:?}");
+    let since = diff(&previous.contracts, &current.contracts);
+    assert!(since.same.len() > current.contracts.len() * 8 / 10);
+
+    let report = validate_since(&previous_report, &since, &current);
+    assert_eq!(report, validate(&current));
+    let codes: Vec<(Code, usize)> = report
+        .problems
+        .iter()
+        .map(|p| (p.code, p.index.unwrap()))
+        .collect();
+    assert!(
+        codes.iter().any(|&(code, index)| code == Code::UserConflict
+            && index > 0
+            && since.same.contains(&index)),
+        "an unchanged contract of the tutor conflicts with the first: {codes:?}"
+    );
+    assert!(codes.contains(&(Code::EmailConflict, current.contracts.len() - 1)));
+    assert!(codes.contains(&(Code::DuplicateContract, 2 * 8192 + 7)));
+}
