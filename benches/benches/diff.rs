@@ -1,5 +1,6 @@
-//! Criterion benches of sync-core on generated exports (DESIGN 7): parse, validate, and the
-//! diff of two parsed sets (10% changed), parallel and on one thread.
+//! Criterion benches of sync-core on generated exports (DESIGN 7): parse, validate (alone, and
+//! the current set since the previous one), and the diff of two parsed sets (10% changed),
+//! parallel and on one thread.
 //!
 //! Sizes come from `BENCH_SIZES` (default `10000,100000`, so that plain runs stay short); the
 //! 1M figures of the README ("Performance / Core (criterion)"):
@@ -46,6 +47,14 @@ fn benches(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("validate", n), &previous, |b, payload| {
             b.iter(|| sync_core::validate(payload))
         });
+        // The current set validated knowing the previous one (valid) and the diff, as
+        // `sync-cli diff` does: the diff is made once, outside the timing.
+        let previous_report = sync_core::validate(&previous);
+        let since = sync_core::diff(&previous.contracts, &current.contracts);
+        group.bench_with_input(BenchmarkId::new("validate_since", n), &(), |b, ()| {
+            b.iter(|| sync_core::validate_since(&previous_report, &since, &current))
+        });
+        drop(since);
         group.bench_with_input(BenchmarkId::new("diff", n), &(), |b, ()| {
             b.iter(|| sync_core::diff(&previous.contracts, &current.contracts).summary())
         });
