@@ -9,8 +9,12 @@
 #   4. the peer: the csv-diff crate (the engine behind `qsv diff`) on the CSV pair, keyed on
 #      the contract code.
 # It prints wall time and peak memory (max RSS, from /usr/bin/time) of each, and the ratios.
+# With RUNS=R (default 1), the four are run R times in turn and each figure is the median of
+# its R runs (peak memory: the largest): the machine's speed moves within a minute, and runs in
+# turn see the same moments.
 #
 #   bash benches/compare.sh [N]        (default N = 1000000; data under target/compare-N)
+#   RUNS=7 bash benches/compare.sh     (medians of seven rounds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,26 +41,36 @@ fi
 cat "$dir/previous.json" "$dir/current.json" "$dir/previous.csv" "$dir/current.csv" >/dev/null
 
 # measure NAME COMMAND...: runs the command once, output discarded, and records wall seconds
-# and peak memory in MB.
-declare -A wall rss
+# (appended to the run's list) and peak memory in MB (the largest so far).
+declare -A walls rss
 measure() {
   local name="$1"; shift
   /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" >"$dir/$name.out"
   read -r w kb <"$dir/time.txt"
-  wall[$name]="$w"
-  rss[$name]=$((kb / 1024))
+  walls[$name]="${walls[$name]:-} $w"
+  rss[$name]=$(( ${rss[$name]:-0} > kb / 1024 ? ${rss[$name]:-0} : kb / 1024 ))
 }
 
-measure cli "$bin/sync-cli" diff "$dir/previous.json" "$dir/current.json" --format text
-measure floor "$ex/parse_only" "$dir/previous.json" "$dir/current.json"
-measure serde "$ex/serde_parse" "$dir/previous.json" "$dir/current.json"
-measure peer "$ex/csv_peer" "$dir/previous.csv" "$dir/current.csv"
+runs="${RUNS:-1}"
+for ((round = 1; round <= runs; round++)); do
+  measure cli "$bin/sync-cli" diff "$dir/previous.json" "$dir/current.json" --format text
+  measure floor "$ex/parse_only" "$dir/previous.json" "$dir/current.json"
+  measure serde "$ex/serde_parse" "$dir/previous.json" "$dir/current.json"
+  measure peer "$ex/csv_peer" "$dir/previous.csv" "$dir/current.csv"
+done
+
+# The median of the run's wall times, and all of them when there are several.
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A wall
+for name in cli floor serde peer; do
+  wall[$name]=$(echo "${walls[$name]}" | median)
+done
 
 json_mb=$(( ($(stat -c %s "$dir/previous.json") + $(stat -c %s "$dir/current.json")) / 1048576 ))
 csv_mb=$(( ($(stat -c %s "$dir/previous.csv") + $(stat -c %s "$dir/current.csv")) / 1048576 ))
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-echo "compare: $n contracts per file; JSON pair ${json_mb} MB, CSV pair ${csv_mb} MB; $(nproc) cores"
+echo "compare: $n contracts per file; JSON pair ${json_mb} MB, CSV pair ${csv_mb} MB; $(nproc) cores; median of $runs run(s) in turn"
 printf '%-34s %8s %10s\n' "run" "wall s" "peak MB"
 printf '%-34s %8s %10s\n' "sync-cli diff (JSON)" "${wall[cli]}" "${rss[cli]}"
 printf '%-34s %8s %10s\n' "floor: read + parse (JSON)" "${wall[floor]}" "${rss[floor]}"
@@ -68,3 +82,8 @@ echo "sync-cli / peer:  $(ratio "${wall[cli]}" "${wall[peer]}")x time (target < 
 echo "sync-cli peak memory / JSON pair size: $(ratio "${rss[cli]}" "$json_mb")x (target < 1.5)"
 head -1 "$dir/cli.out" | sed 's/^/sync-cli says: /'
 sed 's/^/peer says: /' "$dir/peer.out"
+if ((runs > 1)); then
+  for name in cli floor serde peer; do
+    echo "runs, $name (s):${walls[$name]}"
+  done
+fi
