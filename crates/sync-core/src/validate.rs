@@ -52,9 +52,10 @@ pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
 /// its previous version's, byte for byte (as far as their fingerprints tell, as for the
 /// diff's `same`), is not checked alone again: it passed those checks as it is. Of the checks
 /// across contracts, only the keys, and the users, emails, references and groups that some
-/// other contract carries, are looked at: a value carried only by unchanged contracts was
+/// changed contract carries, are looked at: a value carried only by unchanged contracts was
 /// consistent in the previous export, so it still is. The report is the one [`validate`]
-/// gives. Otherwise (problems before, or a `diff` of another set) this is [`validate`].
+/// gives. Otherwise (problems before, most contracts changed, or a `diff` of another set)
+/// this is [`validate`].
 pub fn validate_since(previous: &Report, diff: &Diff<'_, '_>, current: &Payload<'_>) -> Report {
     let contracts = &current.contracts;
     let same_set = std::ptr::eq(diff.current.as_ptr(), contracts.as_ptr())
