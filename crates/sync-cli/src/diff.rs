@@ -29,8 +29,8 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     });
     input::validate(previous_path, &previous.payload, &mut previous.report, None);
     // With a valid previous file, the diff comes first: the current file's contracts that
-    // it finds unchanged, byte for byte, need not all be checked again. (The diff is dropped
-    // if the current file has errors, as it would never have been made.)
+    // it finds unchanged, byte for byte, need not all be checked again. If the current file
+    // has errors, the diff is not shown: the problems are, as without it.
     let diff = (previous.report.is_valid() && current.report.problems.is_empty()).then(|| {
         timed("diff", || {
             sync_core::diff(&previous.payload.contracts, &current.payload.contracts)

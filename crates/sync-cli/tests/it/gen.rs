@@ -110,3 +110,49 @@ fn an_output_that_cannot_be_created_exits_with_2() {
         run.stderr
     );
 }
+
+/// `diff` validates the current file knowing the previous one: its report is still the one
+/// `validate` gives, for problems between changed and unchanged contracts too.
+#[test]
+fn diff_reports_the_current_files_problems_as_validate_does() {
+    let dir = tempfile::tempdir().unwrap();
+    gen(dir.path(), "2000", "5", "0.1");
+    let (previous, current) = (
+        dir.path().join("previous.json"),
+        dir.path().join("current.json"),
+    );
+    // The file holds one contract a line: the others are left as they are, byte for byte
+    // (unchanged since the previous file, for most of them).
+    let text = std::fs::read_to_string(&current).unwrap();
+    let mut contracts: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| l.trim_end_matches(',').to_owned())
+        .collect();
+    // The first contract's school tutor gets another email (its other contracts, unchanged,
+    // now conflict with it), and an unchanged contract is sent a second time further on.
+    let mut first: serde_json::Value = serde_json::from_str(&contracts[0]).unwrap();
+    first["emailPersonnel"] = "autre.adresse@ecole.example.org".into();
+    contracts[0] = first.to_string();
+    let again = contracts[500].clone();
+    contracts.insert(1500, again);
+    std::fs::write(&current, format!("[\n{}\n]\n", contracts.join(",\n"))).unwrap();
+    let (previous, current) = (previous.to_str().unwrap(), current.to_str().unwrap());
+
+    let diff = sync_cli(&["diff", previous, current, "--format", "json"]);
+    assert_eq!(diff.code, 1, "{diff:?}");
+    let validate = sync_cli(&["validate", current, "--format", "json"]);
+    assert_eq!(validate.code, 1, "{validate:?}");
+    let (diff, validate) = (diff.json(), validate.json());
+    assert_eq!(diff["previous"]["valid"], true);
+    assert_eq!(diff["current"]["errors"], validate["errors"]);
+    assert_eq!(diff["current"]["warnings"], validate["warnings"]);
+    let codes: Vec<&str> = validate["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"user_conflict"), "{codes:?}");
+    assert!(codes.contains(&"duplicate_contract"), "{codes:?}");
+}
