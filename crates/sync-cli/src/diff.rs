@@ -31,11 +31,12 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     // With a valid previous file, the diff comes first: the current file's contracts that
     // it finds unchanged, byte for byte, need not all be checked again. If the current file
     // has errors, the diff is not shown: the problems are, as without it.
-    let diff = (previous.report.is_valid() && current.report.problems.is_empty()).then(|| {
+    let make_diff = || {
         timed("diff", || {
             sync_core::diff(&previous.payload.contracts, &current.payload.contracts)
         })
-    });
+    };
+    let diff = (previous.report.is_valid() && current.report.problems.is_empty()).then(make_diff);
     let since = diff.as_ref().map(|diff| (&previous.report, diff));
     input::validate(current_path, &current.payload, &mut current.report, since);
     step.finish();
@@ -62,11 +63,7 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     }
 
     // Both files are valid, so the diff was made above.
-    let diff = diff.unwrap_or_else(|| {
-        timed("diff", || {
-            sync_core::diff(&previous.payload.contracts, &current.payload.contracts)
-        })
-    });
+    let diff = diff.unwrap_or_else(make_diff);
 
     let written = timed("write", || {
         match args.format {
