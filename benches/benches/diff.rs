@@ -1,6 +1,6 @@
-//! Criterion benches of sync-core on generated exports (DESIGN 7): parse, validate (alone, and
-//! the current set since the previous one), and the diff of two parsed sets (10% changed),
-//! parallel and on one thread.
+//! Criterion benches of sync-core on generated exports (DESIGN 7): parse, validate (alone,
+//! keeping where the values first show up, and the current set since the previous one), and
+//! the diff of two parsed sets (10% changed), parallel and on one thread.
 //!
 //! Sizes come from `BENCH_SIZES` (default `10000,100000`, so that plain runs stay short); the
 //! 1M figures of the README ("Performance / Core (criterion)"):
@@ -47,14 +47,20 @@ fn benches(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("validate", n), &previous, |b, payload| {
             b.iter(|| sync_core::validate(payload))
         });
-        // The current set validated knowing the previous one (valid) and the diff, as
-        // `sync-cli diff` does: the diff is made once, outside the timing.
-        let previous_report = sync_core::validate(&previous);
+        // The previous set validated as `sync-cli diff` does, keeping where its values first
+        // show up; then the current set validated knowing it and the diff (made once, outside
+        // the timing).
+        group.bench_with_input(
+            BenchmarkId::new("validate_indexed", n),
+            &previous,
+            |b, payload| b.iter(|| sync_core::validate_indexed(payload).0),
+        );
+        let (_, carried) = sync_core::validate_indexed(&previous);
         let since = sync_core::diff(&previous.contracts, &current.contracts);
         group.bench_with_input(BenchmarkId::new("validate_since", n), &(), |b, ()| {
-            b.iter(|| sync_core::validate_since(&previous_report, &since, &current))
+            b.iter(|| sync_core::validate_since(carried.as_ref(), &since, &current))
         });
-        drop(since);
+        drop((since, carried));
         group.bench_with_input(BenchmarkId::new("diff", n), &(), |b, ()| {
             b.iter(|| sync_core::diff(&previous.contracts, &current.contracts).summary())
         });

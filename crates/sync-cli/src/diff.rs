@@ -27,7 +27,7 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         let current = input::parse(current_path, &current_bytes);
         (input::join(previous), current)
     });
-    input::validate(previous_path, &previous.payload, &mut previous.report, None);
+    let carried = input::validate_indexed(previous_path, &previous.payload, &mut previous.report);
     // With a valid previous file, the diff comes first: the current file's contracts that
     // it finds unchanged, byte for byte, need not all be checked again. If the current file
     // has errors, the diff is not shown: the problems are, as without it.
@@ -37,7 +37,7 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         })
     };
     let diff = (previous.report.is_valid() && current.report.problems.is_empty()).then(make_diff);
-    let since = diff.as_ref().map(|diff| (&previous.report, diff));
+    let since = diff.as_ref().map(|diff| (carried.as_ref(), diff));
     input::validate(current_path, &current.payload, &mut current.report, since);
     step.finish();
 

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
-use sync_core::{Diff, Payload, Report};
+use sync_core::{Carried, Diff, Payload, Report};
 
 use crate::progress::{timed, Progress};
 
@@ -166,13 +166,13 @@ pub(crate) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
 }
 
 /// Validates the payload of a parsed file into its report (a file that is not JSON keeps its
-/// one problem). With `since`, the report of the file before and the diff of the two, through
-/// [`sync_core::validate_since`], which gives the same report.
+/// one problem). With `since`, what was kept of the file before and the diff of the two,
+/// through [`sync_core::validate_since`], which gives the same report.
 pub(crate) fn validate(
     path: &Path,
     payload: &Payload<'_>,
     report: &mut Report,
-    since: Option<(&Report, &Diff<'_, '_>)>,
+    since: Option<(Option<&Carried<'_>>, &Diff<'_, '_>)>,
 ) {
     if report.problems.is_empty() {
         *report = timed(&format!("validate {}", path.display()), || match since {
@@ -180,6 +180,23 @@ pub(crate) fn validate(
             None => sync_core::validate(payload),
         });
     }
+}
+
+/// [`validate`] for the file before another, keeping what validating the other since this
+/// one needs (see [`sync_core::validate_indexed`]): `None` when this one has problems.
+pub(crate) fn validate_indexed<'v>(
+    path: &Path,
+    payload: &'v Payload<'_>,
+    report: &mut Report,
+) -> Option<Carried<'v>> {
+    if !report.problems.is_empty() {
+        return None;
+    }
+    let (validated, carried) = timed(&format!("validate {}", path.display()), || {
+        sync_core::validate_indexed(payload)
+    });
+    *report = validated;
+    carried
 }
 
 #[cfg(test)]

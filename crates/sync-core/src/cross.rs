@@ -90,16 +90,30 @@ struct Found {
 }
 
 /// Every cross-contract problem, in payload order, from the events of every chunk of
-/// contracts in payload order.
-pub(crate) fn cross_problems(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Problem> {
-    let mut found: Vec<Found> = Vec::new();
-    found.extend(check_keys(contracts, chunks));
-    found.extend(check_users(contracts, chunks));
-    found.extend(check_emails(contracts, chunks));
-    found.extend(check_references(contracts, chunks));
-    found.extend(check_groups(contracts, chunks));
+/// contracts in payload order. With `keep`, also where each user, email, reference and group
+/// first shows up (see [`Firsts`]), as the checks find it.
+pub(crate) fn cross_problems(
+    contracts: &[Contract<'_>],
+    chunks: &[Events<'_>],
+    keep: bool,
+) -> (Vec<Problem>, Option<Firsts>) {
+    let mut found: Vec<Found> = check_keys(contracts, chunks);
+    let (users, users_first) = check_users(contracts, chunks, keep);
+    let (emails, emails_first) = check_emails(contracts, chunks, keep);
+    let (references, references_first) = check_references(contracts, chunks, keep);
+    let (groups, groups_first) = check_groups(contracts, chunks, keep);
+    found.extend([users, emails, references, groups].into_iter().flatten());
     found.par_sort_by_key(|f| (f.index, f.seq));
-    found.into_iter().map(|f| f.problem).collect()
+    let firsts = keep.then(|| Firsts {
+        bits: chunks
+            .first()
+            .map_or(0, |c| c.users.buckets().trailing_zeros()),
+        users: users_first,
+        emails: emails_first,
+        references: references_first,
+        groups: groups_first,
+    });
+    (found.into_iter().map(|f| f.problem).collect(), firsts)
 }
 
 /// Checks the buckets of one kind of event in parallel, each bucket with its events from every
@@ -107,17 +121,20 @@ pub(crate) fn cross_problems(contracts: &[Contract<'_>], chunks: &[Events<'_>]) 
 ///
 /// Each chunk has already put its events in bucket order ([`Bucketed`]), so a bucket's events
 /// lie in one run of memory per chunk, read in order: the checks do not wait on the cache.
-fn partitioned<'g, S, E, V, C>(chunks: &'g [S], events: V, check: C) -> Vec<Found>
+///
+/// Each bucket's check also returns what it keeps of its bucket (`T`), in bucket order.
+fn partitioned<'g, S, E, V, C, T>(chunks: &'g [S], events: V, check: C) -> (Vec<Found>, Vec<T>)
 where
     S: Sync,
     E: Sync + 'g,
     V: Fn(&'g S) -> &'g Bucketed<E> + Sync,
-    C: Fn(Vec<&'g E>) -> Vec<Found> + Sync,
+    C: Fn(Vec<&'g E>) -> (Vec<Found>, T) + Sync,
+    T: Send,
 {
     let buckets = chunks.first().map_or(0, |c| events(c).buckets());
-    (0..buckets)
+    let checked: Vec<(Vec<Found>, T)> = (0..buckets)
         .into_par_iter()
-        .flat_map_iter(|b| {
+        .map(|b| {
             let size = chunks.iter().map(|c| events(c).bucket(b).len()).sum();
             let mut bucket = Vec::with_capacity(size);
             for chunk in chunks {
@@ -125,7 +142,14 @@ where
             }
             check(bucket)
         })
-        .collect()
+        .collect();
+    let mut found = Vec::new();
+    let mut kept = Vec::with_capacity(checked.len());
+    for (f, k) in checked {
+        found.extend(f);
+        kept.push(k);
+    }
+    (found, kept)
 }
 
 /// Events of one kind from one chunk, in the order of their buckets (the top `bits` of their
@@ -392,6 +416,174 @@ impl Touched {
     }
 }
 
+/// Where each user, email, reference and group of a payload first shows up, as the checks
+/// across contracts found it: a bucket's entries sorted by hash, the buckets in order.
+///
+/// It lets [`validate_since`](crate::validate::validate_since) check the few users, emails,
+/// references and groups of the contracts changed since this payload against it, instead of
+/// against every contract of the next one: in a payload without conflicts, every contract
+/// that carries a value agrees with where it first shows up.
+pub(crate) struct Firsts {
+    /// How many top bits of a hash choose its bucket.
+    bits: u32,
+    users: Vec<Table<FirstUser>>,
+    /// The contract of the email's first owner, in which role.
+    emails: Vec<Table<(u32, Role)>>,
+    /// The contract, and the slot in [`REFERENCES`].
+    references: Vec<Table<(u32, usize)>>,
+    /// The contract that places the group.
+    groups: Vec<Table<u32>>,
+}
+
+/// A user where it first shows up: its role and contract, and the contracts that first give
+/// it an email, a first name and a last name ([`NONE`] where none does).
+#[derive(Clone, Copy)]
+pub(crate) struct FirstUser {
+    role: Role,
+    index: u32,
+    email: u32,
+    first: u32,
+    last: u32,
+}
+
+/// No contract, in a [`FirstUser`].
+const NONE: u32 = u32::MAX;
+
+/// With `keep`, a bucket's entries (`entry` of each of `items`, by hash) in an
+/// open-addressing table (at the low bits of the hash, then the slots after it): a look-up
+/// reads one place, mostly. Empty otherwise.
+fn kept<I, X>(keep: bool, items: I, entry: impl Fn(I::Item) -> (u64, X)) -> Table<X>
+where
+    I: ExactSizeIterator,
+{
+    if !keep {
+        return Vec::new();
+    }
+    let mut table: Table<X> = Vec::new();
+    table.resize_with((items.len() * 2).next_power_of_two(), || None);
+    let mask = table.len() - 1;
+    for (hash, x) in items.map(entry) {
+        let mut at = hash as usize & mask;
+        while table[at].is_some() {
+            at = (at + 1) & mask;
+        }
+        table[at] = Some((hash, x));
+    }
+    table
+}
+
+/// A bucket's entries: see [`kept`].
+type Table<X> = Vec<Option<(u64, X)>>;
+
+/// The entries of `hash` in the tables that [`kept`] made for the buckets of the top `bits` of
+/// hashes.
+fn entries<X>(tables: &[Table<X>], bits: u32, hash: u64) -> impl Iterator<Item = &X> {
+    let bucket = if bits == 0 {
+        0
+    } else {
+        (hash >> (64 - bits)) as usize
+    };
+    let table = tables.get(bucket).map_or(&[][..], Vec::as_slice);
+    let mask = table.len().wrapping_sub(1);
+    let start = hash as usize & mask;
+    (0..table.len())
+        .map_while(move |probe| table[(start + probe) & mask].as_ref())
+        .filter(move |e| e.0 == hash)
+        .map(|e| &e.1)
+}
+
+impl Firsts {
+    /// Whether the users, emails, references and groups of `chunks` (events of `contracts`)
+    /// agree with where they first show up in `previous`, the payload these were taken from,
+    /// wherever it carries them: the same role, email, names; the same owner of an email;
+    /// the same reference name; the same group placement. Values it does not carry agree.
+    pub(crate) fn agree(
+        &self,
+        previous: &[Contract<'_>],
+        contracts: &[Contract<'_>],
+        chunks: &[Events<'_>],
+    ) -> bool {
+        chunks.par_iter().all(|chunk| {
+            chunk
+                .users
+                .events
+                .iter()
+                .all(|e| self.user_agrees(previous, e))
+                && chunk
+                    .emails
+                    .events
+                    .iter()
+                    .all(|e| self.email_agrees(previous, e))
+                && chunk.references.events.iter().all(|&(hash, index, slot)| {
+                    self.reference_agrees(previous, &contracts[index], hash, slot)
+                })
+                && (chunk.groups.events.iter())
+                    .all(|&(hash, index)| self.group_agrees(previous, &contracts[index], hash))
+        })
+    }
+
+    fn user_agrees(&self, previous: &[Contract<'_>], event: &UserEvent<'_>) -> bool {
+        for user in entries(&self.users, self.bits, event.code_hash) {
+            let [code, first, last, email] = user.role.fields();
+            if previous[user.index as usize].trimmed(code) != event.code {
+                continue;
+            }
+            // The same when either side has no value.
+            let agrees = |at: u32, field: Field, value: &str| {
+                value.is_empty() || at == NONE || previous[at as usize].trimmed(field) == value
+            };
+            let email_agrees = event.email.is_empty()
+                || user.email == NONE
+                || normalize_email(previous[user.email as usize].trimmed(email)) == event.email;
+            return user.role == event.role
+                && email_agrees
+                && agrees(user.first, first, event.first)
+                && agrees(user.last, last, event.last);
+        }
+        true
+    }
+
+    fn email_agrees(&self, previous: &[Contract<'_>], event: &EmailEvent<'_>) -> bool {
+        for &(index, role) in entries(&self.emails, self.bits, event.email_hash) {
+            let [code, _, _, email] = role.fields();
+            let owner = &previous[index as usize];
+            if normalize_email(owner.trimmed(email)) == event.email {
+                return owner.trimmed(code) == event.code;
+            }
+        }
+        true
+    }
+
+    fn reference_agrees(
+        &self,
+        previous: &[Contract<'_>],
+        contract: &Contract<'_>,
+        hash: u64,
+        slot: usize,
+    ) -> bool {
+        let (code, name) = REFERENCES[slot];
+        for &(index, first_slot) in entries(&self.references, self.bits, hash) {
+            let first = &previous[index as usize];
+            if first_slot == slot && first.trimmed(code) == contract.trimmed(code) {
+                return first.trimmed(name) == contract.trimmed(name);
+            }
+        }
+        true
+    }
+
+    fn group_agrees(&self, previous: &[Contract<'_>], contract: &Contract<'_>, hash: u64) -> bool {
+        for &index in entries(&self.groups, self.bits, hash) {
+            let first = &previous[index as usize];
+            if first.trimmed(Field::CodeGroupe) == contract.trimmed(Field::CodeGroupe) {
+                return GROUP_PLACEMENT
+                    .iter()
+                    .all(|&f| first.trimmed(f) == contract.trimmed(f));
+            }
+        }
+        true
+    }
+}
+
 /// What a chunk has seen of one kind of value (a few strings): the last one, compared first
 /// (contracts of one group usually follow each other), then a set.
 struct Seen<'c, const N: usize> {
@@ -460,7 +652,7 @@ fn found(
 }
 
 fn check_keys(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
-    partitioned(
+    let (found, _) = partitioned(
         chunks,
         |c| &c.keys,
         |bucket| {
@@ -487,9 +679,10 @@ fn check_keys(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
                     }
                 }
             }
-            out
+            (out, ())
         },
-    )
+    );
+    found
 }
 
 /// One user as one contract names it, in one role.
@@ -560,7 +753,11 @@ impl<'e, 'c> UserState<'e, 'c> {
     }
 }
 
-fn check_users(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
+fn check_users(
+    contracts: &[Contract<'_>],
+    chunks: &[Events<'_>],
+    keep: bool,
+) -> (Vec<Found>, Vec<Table<FirstUser>>) {
     partitioned(
         chunks,
         |c| &c.users,
@@ -651,17 +848,34 @@ fn check_users(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> 
                     }
                 }
             }
-            out
+            let firsts = kept(keep, known.iter(), |(key, user)| {
+                let at = |first: Option<(&str, usize)>| first.map_or(NONE, |(_, i)| i as u32);
+                (
+                    key.hash,
+                    FirstUser {
+                        role: user.role,
+                        index: user.index as u32,
+                        email: user.email.map_or(NONE, |e| e.index as u32),
+                        first: at(user.first),
+                        last: at(user.last),
+                    },
+                )
+            });
+            (out, firsts)
         },
     )
 }
 
-fn check_emails(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
+fn check_emails(
+    contracts: &[Contract<'_>],
+    chunks: &[Events<'_>],
+    keep: bool,
+) -> (Vec<Found>, Vec<Table<(u32, Role)>>) {
     partitioned(
         chunks,
         |c| &c.emails,
         |bucket| {
-            let mut owners: PreMap<&str, (&str, usize)> = pre_map(bucket.len());
+            let mut owners: PreMap<&str, (&str, usize, Role)> = pre_map(bucket.len());
             let mut reported: HashSet<(&str, &str)> = HashSet::new();
             let mut out = Vec::new();
             for event in bucket {
@@ -672,9 +886,9 @@ fn check_emails(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found>
                 };
                 match owners.get(&key) {
                     None => {
-                        owners.insert(key, (code, event.index));
+                        owners.insert(key, (code, event.index, event.role));
                     }
-                    Some(&(owner, other)) if owner != code => {
+                    Some(&(owner, other, _)) if owner != code => {
                         if reported.insert((code, &*event.email)) {
                             let message = format!(
                                 "email {} is carried by user code {code} here but by {owner} in contract {}",
@@ -695,12 +909,19 @@ fn check_emails(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found>
                     Some(_) => {}
                 }
             }
-            out
+            let firsts = kept(keep, owners.iter(), |(key, &(_, index, role))| {
+                (key.hash, (index as u32, role))
+            });
+            (out, firsts)
         },
     )
 }
 
-fn check_references(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
+fn check_references(
+    contracts: &[Contract<'_>],
+    chunks: &[Events<'_>],
+    keep: bool,
+) -> (Vec<Found>, Vec<Table<(u32, usize)>>) {
     partitioned(
         chunks,
         |c| &c.references,
@@ -739,12 +960,19 @@ fn check_references(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Fo
                     Some(_) => {}
                 }
             }
-            out
+            let firsts = kept(keep, names.iter(), |(key, &(_, index))| {
+                (key.hash, (index as u32, key.key.0))
+            });
+            (out, firsts)
         },
     )
 }
 
-fn check_groups(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found> {
+fn check_groups(
+    contracts: &[Contract<'_>],
+    chunks: &[Events<'_>],
+    keep: bool,
+) -> (Vec<Found>, Vec<Table<u32>>) {
     partitioned(
         chunks,
         |c| &c.groups,
@@ -788,7 +1016,10 @@ fn check_groups(contracts: &[Contract<'_>], chunks: &[Events<'_>]) -> Vec<Found>
                     Some(_) => {}
                 }
             }
-            out
+            let firsts = kept(keep, placed.iter(), |(key, &(_, index))| {
+                (key.hash, index as u32)
+            });
+            (out, firsts)
         },
     )
 }

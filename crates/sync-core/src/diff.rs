@@ -105,6 +105,8 @@ pub struct Diff<'c, 'a> {
     /// their [fingerprints](Contract::fingerprint) tell: what
     /// [`validate_since`](crate::validate::validate_since) does not check again.
     pub(crate) verbatim: Vec<usize>,
+    /// Whether two contracts of `current` found the same previous contract: a key sent twice.
+    pub(crate) key_twice: bool,
 }
 
 /// How one contract of the current set compares with the previous set.
@@ -310,19 +312,20 @@ fn assemble<'c, 'a>(
         updated: Vec::new(),
         removed: Vec::new(),
         verbatim: Vec::new(),
+        key_twice: false,
     };
     for (i, class) in classes.iter().enumerate() {
         match *class {
             Class::Added => diff.added.push(i),
             Class::Same(p, verbatim) => {
-                matched[p as usize] = true;
+                diff.key_twice |= std::mem::replace(&mut matched[p as usize], true);
                 diff.same.push(i);
                 if verbatim {
                     diff.verbatim.push(i);
                 }
             }
             Class::Updated(p, fields) => {
-                matched[p as usize] = true;
+                diff.key_twice |= std::mem::replace(&mut matched[p as usize], true);
                 diff.updated.push(Update {
                     previous: p as usize,
                     current: i,

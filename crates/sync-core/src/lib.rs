@@ -43,5 +43,7 @@ pub use diff::{diff, diff_sequential, Change, Diff, FieldSet, Summary, Update};
 pub use field::{Field, Role};
 pub use parse::{parse, ParseError, Payload};
 pub use problem::{Code, Problem, Report, Severity};
-pub use validate::{validate, validate_since, validate_with, KnownAccount};
+pub use validate::{
+    validate, validate_indexed, validate_since, validate_with, Carried, KnownAccount,
+};
 pub mod sync;

@@ -13,7 +13,7 @@ use foldhash::{HashMap, HashSet, HashSetExt};
 use rayon::prelude::*;
 
 use crate::contract::{normalize_email, Contract};
-use crate::cross::{bucket_bits, Events, Gathered, Touched, CHUNK};
+use crate::cross::{bucket_bits, cross_problems, Events, Firsts, Gathered, Touched, CHUNK};
 use crate::diff::Diff;
 use crate::field::{Field, Role, FIELD_COUNT};
 use crate::parse::Payload;
@@ -40,39 +40,91 @@ pub fn validate(payload: &Payload<'_>) -> Report {
 /// already holds: a code stored in another role is a `code_role_conflict`, an email stored
 /// for another code an `email_conflict`, each naming the stored owner.
 pub fn validate_with(payload: &Payload<'_>, known: &[KnownAccount]) -> Report {
-    checked(payload, known, None)
+    checked(payload, known, None, false).0
+}
+
+/// What validating an export keeps for validating the export after it (see
+/// [`validate_since`]): where each user, email, reference and group first shows up in it.
+/// [`validate_indexed`] makes it for an export without problems, unknown fields aside.
+pub struct Carried<'v> {
+    /// The export's contracts.
+    contracts: &'v [Contract<'v>],
+    firsts: Firsts,
+}
+
+impl std::fmt::Debug for Carried<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Carried")
+            .field("contracts", &self.contracts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Validates a payload as [`validate`] does and, when it has no problem (unknown fields
+/// aside), keeps what [`validate_since`] needs to validate the export after it: the second
+/// value is `None` otherwise.
+pub fn validate_indexed<'v>(payload: &'v Payload<'_>) -> (Report, Option<Carried<'v>>) {
+    // Where values first show up is kept as 32-bit contract numbers.
+    let keep = u32::try_from(payload.contracts.len()).is_ok_and(|n| n < u32::MAX);
+    let (report, firsts) = checked(payload, &[], None, keep);
+    let carried = firsts.filter(|_| clean(&report)).map(|firsts| Carried {
+        contracts: &payload.contracts,
+        firsts,
+    });
+    (report, carried)
+}
+
+/// Whether a report has no problem but unknown fields.
+fn clean(report: &Report) -> bool {
+    report.problems.iter().all(|p| p.code == Code::UnknownField)
 }
 
 /// Validates `current` as [`validate`] does, faster when most of it is unchanged since the
-/// export before: `previous` is what [`validate`] reported on that export, and `diff` the
-/// diff of that export with `current` (computed before `current` is validated; see
-/// [`diff`](crate::diff::diff) on sets that may not be valid).
+/// export before: `previous` is what [`validate_indexed`] kept of that export (`None` when it
+/// had problems), and `diff` the diff of that export with `current` (computed before
+/// `current` is validated; see [`diff`](crate::diff::diff) on sets that may not be valid).
 ///
-/// When the previous export had no problem (unknown fields aside), a contract whose text is
-/// its previous version's, byte for byte (as far as their fingerprints tell, as for the
-/// diff's `same`), is not checked alone again: it passed those checks as it is. Of the checks
-/// across contracts, only the keys, and the users, emails, references and groups that some
-/// changed contract carries, are looked at: a value carried only by unchanged contracts was
-/// consistent in the previous export, so it still is. The report is the one [`validate`]
-/// gives. Otherwise (problems before, most contracts changed, or a `diff` of another set)
-/// this is [`validate`].
-pub fn validate_since(previous: &Report, diff: &Diff<'_, '_>, current: &Payload<'_>) -> Report {
+/// A contract whose text is its previous version's, byte for byte (as far as their
+/// fingerprints tell, as for the diff's `same`), is not checked alone again: it passed those
+/// checks as it is. Only the other contracts are read, and the users, emails, references and
+/// groups they carry are checked against each other and against where they first show up in
+/// the previous export: in an export without conflicts, every contract that carries a value
+/// agrees with that first one, so the unchanged contracts need not be read at all. When a
+/// changed contract disagrees with the previous export (a tutor's new email, say), or a key
+/// comes twice, the unchanged contracts that carry what the changed ones touch are read too,
+/// so that each problem is reported where [`validate`] reports it. The report is the one
+/// [`validate`] gives. Without `previous`, with most contracts changed, or with a `diff` of
+/// other sets, this is [`validate`].
+pub fn validate_since(
+    previous: Option<&Carried<'_>>,
+    diff: &Diff<'_, '_>,
+    current: &Payload<'_>,
+) -> Report {
     let contracts = &current.contracts;
     let same_set = std::ptr::eq(diff.current.as_ptr(), contracts.as_ptr())
         && diff.current.len() == contracts.len();
-    let clean_before = previous
-        .problems
-        .iter()
-        .all(|p| p.code == Code::UnknownField);
+    let previous = previous.filter(|p| {
+        std::ptr::eq(
+            p.contracts.as_ptr().cast::<()>(),
+            diff.previous.as_ptr().cast(),
+        ) && p.contracts.len() == diff.previous.len()
+    });
     // With most contracts changed, finding the values they touch costs more than it saves.
-    if !same_set || !clean_before || diff.verbatim.len() < contracts.len() / 2 {
+    let Some(previous) =
+        previous.filter(|_| same_set && diff.verbatim.len() >= contracts.len() / 2)
+    else {
         return validate(current);
-    }
+    };
     let mut verbatim = vec![false; contracts.len()];
     for &i in &diff.verbatim {
         verbatim[i] = true;
     }
     let changed: Vec<usize> = (0..contracts.len()).filter(|&i| !verbatim[i]).collect();
+    if !diff.key_twice {
+        if let Some(report) = agreeing(previous, current, &changed) {
+            return report;
+        }
+    }
     let touched = Touched::with_capacity(changed.len() * VALUES_PER_CONTRACT);
     changed
         .par_chunks(CHUNK)
@@ -83,7 +135,48 @@ pub fn validate_since(previous: &Report, diff: &Diff<'_, '_>, current: &Payload<
             }
             gathered.mark(&touched);
         });
-    checked(current, &[], Some(Since { verbatim, touched }))
+    checked(current, &[], Some(Since { verbatim, touched }), false).0
+}
+
+/// The report of `payload`, whose contracts other than `changed` are unchanged since the
+/// export of `previous`, when the changed contracts conflict neither with each other nor
+/// with `previous` (see [`Firsts::agree`]); `None` when they may.
+///
+/// Then no contract conflicts with another: the unchanged ones did not in `previous`, and
+/// each value a changed one carries agrees with every contract of `previous` that carries it.
+/// Keys cannot repeat either: `previous` had each once, an unchanged or updated contract
+/// takes the key of a distinct previous one (the caller checks that none is taken twice),
+/// and added keys are checked among the changed contracts. The problems are those of the
+/// changed contracts alone.
+fn agreeing(previous: &Carried<'_>, payload: &Payload<'_>, changed: &[usize]) -> Option<Report> {
+    let contracts = &payload.contracts;
+    let bits = bucket_bits(changed.len());
+    let (per_contract, events): (Vec<Vec<Problem>>, Vec<Events<'_>>) = changed
+        .par_chunks(CHUNK)
+        .map_init(Gathered::default, |gathered, chunk| {
+            let mut problems = Vec::new();
+            for &index in chunk {
+                let contract = &contracts[index];
+                let values = contract.trimmed_values();
+                contract_problems(payload, index, contract, &values, 0, &mut problems);
+                gathered.add(index, contract, &values, 0, None);
+            }
+            (problems, gathered.take_events(bits))
+        })
+        .unzip();
+    let (across, _) = cross_problems(contracts, &events, false);
+    if !across.is_empty()
+        || !previous
+            .firsts
+            .agree(previous.contracts, contracts, &events)
+    {
+        return None;
+    }
+    let mut problems: Vec<Problem> = payload.problems.clone();
+    problems.extend(per_contract.into_iter().flatten());
+    let mut report = Report { problems };
+    report.sort();
+    Some(report)
 }
 
 /// The most users, emails, references and groups one contract carries: three users and their
@@ -97,8 +190,14 @@ struct Since {
     touched: Touched,
 }
 
-/// The validation of [`validate_with`] and [`validate_since`].
-fn checked(payload: &Payload<'_>, known: &[KnownAccount], since: Option<Since>) -> Report {
+/// The validation of [`validate_with`], [`validate_indexed`] and [`validate_since`]; with
+/// `keep`, also where each value first shows up.
+fn checked(
+    payload: &Payload<'_>,
+    known: &[KnownAccount],
+    since: Option<Since>,
+    keep: bool,
+) -> (Report, Option<Firsts>) {
     let contracts = &payload.contracts;
     let bits = bucket_bits(contracts.len());
     let verbatim = |index: usize| since.as_ref().is_some_and(|s| s.verbatim[index]);
@@ -136,13 +235,14 @@ fn checked(payload: &Payload<'_>, known: &[KnownAccount], since: Option<Since>) 
         .unzip();
     let mut problems: Vec<Problem> = payload.problems.clone();
     problems.extend(per_contract.into_iter().flatten());
-    problems.extend(crate::cross::cross_problems(contracts, &events));
+    let (across, firsts) = cross_problems(contracts, &events, keep);
+    problems.extend(across);
     if !known.is_empty() {
         check_known(contracts, known, &mut problems);
     }
     let mut report = Report { problems };
     report.sort();
-    report
+    (report, firsts)
 }
 
 /// Builds a problem about contract `index`.
@@ -489,11 +589,161 @@ fn check_known(contracts: &[Contract<'_>], known: &[KnownAccount], out: &mut Vec
 mod tests {
     use proptest::prelude::*;
 
-    use super::{is_plausible_email, plausible_ascii_email, plausible_email};
+    use std::borrow::Cow;
+
+    use super::{agreeing, is_plausible_email, plausible_ascii_email, plausible_email};
     use crate::field::Field;
     use crate::gen::{generate, Options};
-    use crate::problem::Code;
-    use crate::{parse, validate, Contract, Payload};
+    use crate::problem::{Code, Report};
+    use crate::{diff, parse, validate, validate_indexed, validate_since, Contract, Payload};
+
+    /// Validating an export since the one before reads only its changed contracts when they
+    /// agree with where their values first show up in the export before, and reports their
+    /// own problems; each kind of disagreement with an unchanged contract sends it back to the
+    /// unchanged contracts, and the conflict is reported where validating alone reports it.
+    #[test]
+    fn changed_contracts_are_checked_against_where_their_values_first_show_up() {
+        let generated = generate(&Options {
+            contracts: 2 * crate::cross::CHUNK + 300,
+            seed: 21,
+            change_rate: 0.1,
+        });
+        let previous = Payload::from_contracts(generated.previous.clone());
+        let (report, carried) = validate_indexed(&previous);
+        assert!(report.problems.is_empty(), "{report:?}");
+        let carried = carried.expect("kept for a valid export");
+        // Validates `current` since `previous`: the report of the changed contracts alone
+        // (`None` when they may conflict), and the report, the same as validating alone.
+        let since = |current: Vec<Contract<'static>>| -> (Option<Report>, Report) {
+            let current = Payload::from_contracts(current);
+            let d = diff(&previous.contracts, &current.contracts);
+            let mut changed: Vec<usize> = (0..current.contracts.len()).collect();
+            changed.retain(|i| d.verbatim.binary_search(i).is_err());
+            // A key sent twice is for the caller to see (the diff tells it).
+            let fast = (!d.key_twice)
+                .then(|| agreeing(&carried, &current, &changed))
+                .flatten();
+            let report = validate_since(Some(&carried), &d, &current);
+            assert_eq!(report, validate(&current));
+            (fast, report)
+        };
+        let codes =
+            |report: &Report| -> Vec<Code> { report.problems.iter().map(|p| p.code).collect() };
+        let set = |c: &mut Contract<'static>, field: Field, value: &str| {
+            c.set(field, Some(Cow::Owned(value.to_owned())));
+        };
+        // The export before and one contract more: any conflict is between that one and
+        // unchanged contracts.
+        let d = diff(&previous.contracts, &generated.current);
+        let mut current = generated.previous;
+        current.push(generated.current[d.added[0]].clone());
+        drop(d);
+        let (added, unchanged) = (current.len() - 1, current.len() / 2);
+        let get = |index: usize, field: Field| current[index].get(field).unwrap().to_owned();
+
+        // A changed contract with a problem of its own, nothing across contracts.
+        let mut dated = current.clone();
+        set(&mut dated[added], Field::DateFin, "31/02/2027");
+        let (fast, report) = since(dated);
+        assert_eq!(fast.as_ref(), Some(&report));
+        assert_eq!(codes(&report), [Code::InvalidDate]);
+
+        // A company tutor has few contracts: the others of this one are unchanged.
+        let tutor = get(unchanged, Field::CodeMaitreApprentissage);
+        let other_site = (0..current.len())
+            .find(|&i| current[i].get(Field::CodeSite) != current[added].get(Field::CodeSite))
+            .unwrap();
+        let disagreements: [(&str, Vec<_>, Code); 6] = [
+            (
+                "a company tutor with another email",
+                vec![
+                    (Field::CodeMaitreApprentissage, tutor.clone()),
+                    (
+                        Field::EmailMaitreApprentissage,
+                        "autre.adresse@entreprise.example".into(),
+                    ),
+                ],
+                Code::UserConflict,
+            ),
+            (
+                "a company tutor with another first name",
+                vec![
+                    (Field::CodeMaitreApprentissage, tutor.clone()),
+                    (
+                        Field::PrenomMaitreApprentissage,
+                        get(unchanged, Field::PrenomMaitreApprentissage) + "e",
+                    ),
+                    (
+                        Field::NomMaitreApprentissage,
+                        get(unchanged, Field::NomMaitreApprentissage),
+                    ),
+                    (
+                        Field::EmailMaitreApprentissage,
+                        get(unchanged, Field::EmailMaitreApprentissage),
+                    ),
+                ],
+                Code::UserNameMismatch,
+            ),
+            (
+                "an apprentice's code as a company tutor's",
+                vec![(
+                    Field::CodeMaitreApprentissage,
+                    get(unchanged, Field::CodeApprenant),
+                )],
+                Code::CodeRoleConflict,
+            ),
+            (
+                "an apprentice's email for a new apprentice",
+                vec![(Field::EmailApprenant, get(unchanged, Field::EmailApprenant))],
+                Code::EmailConflict,
+            ),
+            (
+                "a site renamed",
+                vec![(Field::NomSite, "Ailleurs".into())],
+                Code::ReferenceConflict,
+            ),
+            (
+                "a group placed in another site",
+                vec![
+                    (Field::CodeSite, get(other_site, Field::CodeSite)),
+                    (Field::NomSite, get(other_site, Field::NomSite)),
+                ],
+                Code::GroupConflict,
+            ),
+        ];
+        for (what, values, code) in disagreements {
+            let mut changed = current.clone();
+            for (field, value) in &values {
+                set(&mut changed[added], *field, value);
+            }
+            let (fast, report) = since(changed);
+            assert_eq!(fast, None, "{what}");
+            assert!(codes(&report).contains(&code), "{what}: {report:?}");
+        }
+
+        // A company tutor who changes email on every contract disagrees with the export
+        // before, yet nothing conflicts: the unchanged contracts are read, to find nothing.
+        let mut renamed = current.clone();
+        for contract in &mut renamed {
+            if contract.get(Field::CodeMaitreApprentissage) == Some(&tutor) {
+                set(
+                    contract,
+                    Field::EmailMaitreApprentissage,
+                    "nouvelle.adresse@entreprise.example",
+                );
+            }
+        }
+        let (fast, report) = since(renamed);
+        assert_eq!(fast, None);
+        assert!(report.problems.is_empty(), "{report:?}");
+
+        // An unchanged contract sent twice: the diff tells, and the copy is reported.
+        let mut twice = current.clone();
+        twice.push(current[unchanged].clone());
+        let (fast, report) = since(twice);
+        assert_eq!(fast, None);
+        assert_eq!(codes(&report), [Code::DuplicateContract]);
+    }
 
     /// Contracts that repeat the one before (same tutor, same group) are not checked again
     /// field by field, yet every problem of each is reported, as for contracts held otherwise.

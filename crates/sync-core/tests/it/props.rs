@@ -397,10 +397,11 @@ proptest! {
         let current = changed(current, &after);
         let previous = sync_core::Payload::from_contracts(previous);
         let current = sync_core::Payload::from_contracts(current);
-        let previous_report = validate(&previous);
+        let (previous_report, carried) = sync_core::validate_indexed(&previous);
+        prop_assert_eq!(&previous_report, &validate(&previous));
         let since = diff(&previous.contracts, &current.contracts);
         prop_assert_eq!(
-            sync_core::validate_since(&previous_report, &since, &current),
+            sync_core::validate_since(carried.as_ref(), &since, &current),
             validate(&current)
         );
     }
