@@ -417,7 +417,7 @@ impl Touched {
 }
 
 /// Where each user, email, reference and group of a payload first shows up, as the checks
-/// across contracts found it: a bucket's entries sorted by hash, the buckets in order.
+/// across contracts found it: one small table a bucket, for each kind.
 ///
 /// It lets [`validate_since`](crate::validate::validate_since) check the few users, emails,
 /// references and groups of the contracts changed since this payload against it, instead of
@@ -426,58 +426,76 @@ impl Touched {
 pub(crate) struct Firsts {
     /// How many top bits of a hash choose its bucket.
     bits: u32,
-    users: Vec<Table<FirstUser>>,
-    /// The contract of the email's first owner, in which role.
-    emails: Vec<Table<(u32, Role)>>,
-    /// The contract, and the slot in [`REFERENCES`].
-    references: Vec<Table<(u32, usize)>>,
-    /// The contract that places the group.
-    groups: Vec<Table<u32>>,
+    /// `extra`: the role's place in [`Role::ALL`], and [`ELSEWHERE`].
+    users: Vec<Table>,
+    /// The contract of the email's first owner; `extra`: its role's place.
+    emails: Vec<Table>,
+    /// `extra`: the slot in [`REFERENCES`].
+    references: Vec<Table>,
+    /// The contract that first places the group.
+    groups: Vec<Table>,
 }
 
-/// A user where it first shows up: its role and contract, and the contracts that first give
-/// it an email, a first name and a last name ([`NONE`] where none does).
+/// A value where it first shows up: part of its hash, the contract, and one byte more.
 #[derive(Clone, Copy)]
-pub(crate) struct FirstUser {
-    role: Role,
+struct First {
+    tag: u32,
     index: u32,
-    email: u32,
-    first: u32,
-    last: u32,
+    extra: u8,
 }
 
-/// No contract, in a [`FirstUser`].
-const NONE: u32 = u32::MAX;
+/// A user whose email or names are first given by another contract than the one where the
+/// user first shows up (the fields are required, so not in an export without problems):
+/// taken as disagreeing with anything.
+const ELSEWHERE: u8 = 0x80;
 
-/// With `keep`, a bucket's entries (`entry` of each of `items`, by hash) in an
-/// open-addressing table (at the low bits of the hash, then the slots after it): a look-up
-/// reads one place, mostly. Empty otherwise.
-fn kept<I, X>(keep: bool, items: I, entry: impl Fn(I::Item) -> (u64, X)) -> Table<X>
+/// An empty place in a [`Table`].
+const EMPTY_FIRST: First = First {
+    tag: 0,
+    index: u32::MAX,
+    extra: 0,
+};
+
+/// The part of a hash a [`First`] keeps: bits that neither the bucket nor the place in the
+/// table is chosen by.
+fn tag(hash: u64) -> u32 {
+    (hash >> 20) as u32
+}
+
+/// A bucket's values, in an open-addressing table: at the low bits of the hash, or in the
+/// places after it. A look-up reads one place, mostly; the value's text is then compared in
+/// its contract.
+type Table = Vec<First>;
+
+/// With `keep`, a bucket's table of the values `items` (`first` of each: its hash, its
+/// contract, one byte more); empty otherwise.
+fn kept<I>(keep: bool, items: I, first: impl Fn(I::Item) -> (u64, usize, u8)) -> Table
 where
     I: ExactSizeIterator,
 {
     if !keep {
         return Vec::new();
     }
-    let mut table: Table<X> = Vec::new();
-    table.resize_with((items.len() * 2).next_power_of_two(), || None);
+    let mut table = vec![EMPTY_FIRST; (items.len() * 3 / 2 + 1).next_power_of_two()];
     let mask = table.len() - 1;
-    for (hash, x) in items.map(entry) {
+    for (hash, index, extra) in items.map(first) {
         let mut at = hash as usize & mask;
-        while table[at].is_some() {
+        while table[at].index != u32::MAX {
             at = (at + 1) & mask;
         }
-        table[at] = Some((hash, x));
+        table[at] = First {
+            tag: tag(hash),
+            // The caller keeps tables only for payloads of fewer than `u32::MAX` contracts.
+            index: index as u32,
+            extra,
+        };
     }
     table
 }
 
-/// A bucket's entries: see [`kept`].
-type Table<X> = Vec<Option<(u64, X)>>;
-
-/// The entries of `hash` in the tables that [`kept`] made for the buckets of the top `bits` of
-/// hashes.
-fn entries<X>(tables: &[Table<X>], bits: u32, hash: u64) -> impl Iterator<Item = &X> {
+/// The values that may be the one of `hash`, in the tables that [`kept`] made for the
+/// buckets of the top `bits` of hashes: their contract and their byte.
+fn candidates(tables: &[Table], bits: u32, hash: u64) -> impl Iterator<Item = (usize, u8)> + '_ {
     let bucket = if bits == 0 {
         0
     } else {
@@ -487,9 +505,10 @@ fn entries<X>(tables: &[Table<X>], bits: u32, hash: u64) -> impl Iterator<Item =
     let mask = table.len().wrapping_sub(1);
     let start = hash as usize & mask;
     (0..table.len())
-        .map_while(move |probe| table[(start + probe) & mask].as_ref())
-        .filter(move |e| e.0 == hash)
-        .map(|e| &e.1)
+        .map(move |probe| table[(start + probe) & mask])
+        .take_while(|first| first.index != u32::MAX)
+        .filter(move |first| first.tag == tag(hash))
+        .map(|first| (first.index as usize, first.extra))
 }
 
 impl Firsts {
@@ -523,30 +542,35 @@ impl Firsts {
     }
 
     fn user_agrees(&self, previous: &[Contract<'_>], event: &UserEvent<'_>) -> bool {
-        for user in entries(&self.users, self.bits, event.code_hash) {
-            let [code, first, last, email] = user.role.fields();
-            if previous[user.index as usize].trimmed(code) != event.code {
+        for (index, extra) in candidates(&self.users, self.bits, event.code_hash) {
+            let role = Role::ALL[usize::from(extra & 3)];
+            let [code, first, last, email] = role.fields();
+            let user = &previous[index];
+            if user.trimmed(code) != event.code {
                 continue;
             }
             // The same when either side has no value.
-            let agrees = |at: u32, field: Field, value: &str| {
-                value.is_empty() || at == NONE || previous[at as usize].trimmed(field) == value
+            let agrees = |field: Field, value: &str| {
+                let known = user.trimmed(field);
+                value.is_empty() || known.is_empty() || known == value
             };
+            let known_email = user.trimmed(email);
             let email_agrees = event.email.is_empty()
-                || user.email == NONE
-                || normalize_email(previous[user.email as usize].trimmed(email)) == event.email;
-            return user.role == event.role
+                || known_email.is_empty()
+                || normalize_email(known_email) == event.email;
+            return extra & ELSEWHERE == 0
+                && role == event.role
                 && email_agrees
-                && agrees(user.first, first, event.first)
-                && agrees(user.last, last, event.last);
+                && agrees(first, event.first)
+                && agrees(last, event.last);
         }
         true
     }
 
     fn email_agrees(&self, previous: &[Contract<'_>], event: &EmailEvent<'_>) -> bool {
-        for &(index, role) in entries(&self.emails, self.bits, event.email_hash) {
-            let [code, _, _, email] = role.fields();
-            let owner = &previous[index as usize];
+        for (index, extra) in candidates(&self.emails, self.bits, event.email_hash) {
+            let [code, _, _, email] = Role::ALL[usize::from(extra)].fields();
+            let owner = &previous[index];
             if normalize_email(owner.trimmed(email)) == event.email {
                 return owner.trimmed(code) == event.code;
             }
@@ -562,9 +586,9 @@ impl Firsts {
         slot: usize,
     ) -> bool {
         let (code, name) = REFERENCES[slot];
-        for &(index, first_slot) in entries(&self.references, self.bits, hash) {
-            let first = &previous[index as usize];
-            if first_slot == slot && first.trimmed(code) == contract.trimmed(code) {
+        for (index, first_slot) in candidates(&self.references, self.bits, hash) {
+            let first = &previous[index];
+            if usize::from(first_slot) == slot && first.trimmed(code) == contract.trimmed(code) {
                 return first.trimmed(name) == contract.trimmed(name);
             }
         }
@@ -572,8 +596,8 @@ impl Firsts {
     }
 
     fn group_agrees(&self, previous: &[Contract<'_>], contract: &Contract<'_>, hash: u64) -> bool {
-        for &index in entries(&self.groups, self.bits, hash) {
-            let first = &previous[index as usize];
+        for (index, _) in candidates(&self.groups, self.bits, hash) {
+            let first = &previous[index];
             if first.trimmed(Field::CodeGroupe) == contract.trimmed(Field::CodeGroupe) {
                 return GROUP_PLACEMENT
                     .iter()
@@ -757,7 +781,7 @@ fn check_users(
     contracts: &[Contract<'_>],
     chunks: &[Events<'_>],
     keep: bool,
-) -> (Vec<Found>, Vec<Table<FirstUser>>) {
+) -> (Vec<Found>, Vec<Table>) {
     partitioned(
         chunks,
         |c| &c.users,
@@ -849,17 +873,15 @@ fn check_users(
                 }
             }
             let firsts = kept(keep, known.iter(), |(key, user)| {
-                let at = |first: Option<(&str, usize)>| first.map_or(NONE, |(_, i)| i as u32);
-                (
-                    key.hash,
-                    FirstUser {
-                        role: user.role,
-                        index: user.index as u32,
-                        email: user.email.map_or(NONE, |e| e.index as u32),
-                        first: at(user.first),
-                        last: at(user.last),
-                    },
-                )
+                let elsewhere = [
+                    user.email.map(|e| e.index),
+                    user.first.map(|f| f.1),
+                    user.last.map(|l| l.1),
+                ]
+                .iter()
+                .any(|&at| at.is_some_and(|at| at != user.index));
+                let extra = role_slot(user.role) as u8 | if elsewhere { ELSEWHERE } else { 0 };
+                (key.hash, user.index, extra)
             });
             (out, firsts)
         },
@@ -870,7 +892,7 @@ fn check_emails(
     contracts: &[Contract<'_>],
     chunks: &[Events<'_>],
     keep: bool,
-) -> (Vec<Found>, Vec<Table<(u32, Role)>>) {
+) -> (Vec<Found>, Vec<Table>) {
     partitioned(
         chunks,
         |c| &c.emails,
@@ -910,7 +932,7 @@ fn check_emails(
                 }
             }
             let firsts = kept(keep, owners.iter(), |(key, &(_, index, role))| {
-                (key.hash, (index as u32, role))
+                (key.hash, index, role_slot(role) as u8)
             });
             (out, firsts)
         },
@@ -921,7 +943,7 @@ fn check_references(
     contracts: &[Contract<'_>],
     chunks: &[Events<'_>],
     keep: bool,
-) -> (Vec<Found>, Vec<Table<(u32, usize)>>) {
+) -> (Vec<Found>, Vec<Table>) {
     partitioned(
         chunks,
         |c| &c.references,
@@ -961,7 +983,7 @@ fn check_references(
                 }
             }
             let firsts = kept(keep, names.iter(), |(key, &(_, index))| {
-                (key.hash, (index as u32, key.key.0))
+                (key.hash, index, key.key.0 as u8)
             });
             (out, firsts)
         },
@@ -972,7 +994,7 @@ fn check_groups(
     contracts: &[Contract<'_>],
     chunks: &[Events<'_>],
     keep: bool,
-) -> (Vec<Found>, Vec<Table<u32>>) {
+) -> (Vec<Found>, Vec<Table>) {
     partitioned(
         chunks,
         |c| &c.groups,
@@ -1017,7 +1039,7 @@ fn check_groups(
                 }
             }
             let firsts = kept(keep, placed.iter(), |(key, &(_, index))| {
-                (key.hash, index as u32)
+                (key.hash, index, 0)
             });
             (out, firsts)
         },
