@@ -20,6 +20,9 @@
 //!   where it can; a syntax error is a [`ParseError`] with line and column.
 //! - [`validate`] returns a [`Report`] of every [`Problem`] (codes of DESIGN 3.2), in payload
 //!   order; [`validate_with`] also checks accounts the host already holds.
+//! - [`validate_indexed`] validates an export and keeps where its values first show up, so
+//!   that [`validate_since`] can validate the export after it reading only the contracts that
+//!   changed, with the same report.
 //! - [`diff`] splits two sets into same / added / updated / removed, in parallel, with a result
 //!   that does not depend on the number of threads.
 //! - [`gen`] generates realistic, seeded test data.
