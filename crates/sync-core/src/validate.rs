@@ -95,6 +95,19 @@ fn clean(report: &Report) -> bool {
 /// so that each problem is reported where [`validate`] reports it. The report is the one
 /// [`validate`] gives. Without `previous`, with most contracts changed, or with a `diff` of
 /// other sets, this is [`validate`].
+///
+/// ```
+/// use sync_core::gen::{generate, Options};
+/// use sync_core::{diff, validate, validate_indexed, validate_since, Payload};
+///
+/// let school = generate(&Options { contracts: 1000, seed: 7, change_rate: 0.1 });
+/// let previous = Payload::from_contracts(school.previous);
+/// let current = Payload::from_contracts(school.current);
+/// let (report, carried) = validate_indexed(&previous);
+/// assert!(report.is_valid() && carried.is_some());
+/// let changes = diff(&previous.contracts, &current.contracts);
+/// assert_eq!(validate_since(carried.as_ref(), &changes, &current), validate(&current));
+/// ```
 pub fn validate_since(
     previous: Option<&Carried<'_>>,
     diff: &Diff<'_, '_>,
