@@ -245,6 +245,19 @@ pub(crate) struct Events<'c> {
     groups: Bucketed<(u64, usize)>,
 }
 
+impl Events<'_> {
+    /// Puts the hashes of the chunk's users, emails, references and groups in `touched`.
+    pub(crate) fn mark(&self, touched: &Touched) {
+        let hashes = (self.users.events.iter().map(|e| e.code_hash))
+            .chain(self.emails.events.iter().map(|e| e.email_hash))
+            .chain(self.references.events.iter().map(|e| e.0))
+            .chain(self.groups.events.iter().map(|e| e.0));
+        for hash in hashes {
+            touched.insert(hash);
+        }
+    }
+}
+
 impl<'c> Gathered<'c> {
     /// The chunk's events, each kind put in bucket order (by the top `bits` of their hash)
     /// while it is still in the cache. References and groups are few once repeats are
@@ -352,19 +365,6 @@ impl<'c> Gathered<'c> {
                 self.groups.push((hash, index));
             }
         }
-    }
-
-    /// Puts the hashes of the users, emails, references and groups gathered so far in
-    /// `touched`, and forgets them.
-    pub(crate) fn mark(&mut self, touched: &Touched) {
-        let hashes = (self.users.iter().map(|e| e.code_hash))
-            .chain(self.emails.iter().map(|e| e.email_hash))
-            .chain(self.references.iter().map(|e| e.0))
-            .chain(self.groups.iter().map(|e| e.0));
-        for hash in hashes {
-            touched.insert(hash);
-        }
-        self.clear();
     }
 
     /// Forgets the events and what was seen, keeping the memory.

@@ -133,35 +133,33 @@ pub fn validate_since(
         verbatim[i] = true;
     }
     let changed: Vec<usize> = (0..contracts.len()).filter(|&i| !verbatim[i]).collect();
-    if !diff.key_twice {
-        if let Some(report) = agreeing(previous, current, &changed) {
-            return report;
-        }
-    }
+    let events = match agreeing(previous, current, &changed, !diff.key_twice) {
+        Ok(report) => return report,
+        Err(events) => events,
+    };
+    // The unchanged contracts are read for the values the changed ones carry.
     let touched = Touched::with_capacity(changed.len() * VALUES_PER_CONTRACT);
-    changed
-        .par_chunks(CHUNK)
-        .for_each_init(Gathered::default, |gathered, chunk| {
-            for &index in chunk {
-                let contract = &contracts[index];
-                gathered.add(index, contract, &contract.trimmed_values(), 0, None);
-            }
-            gathered.mark(&touched);
-        });
+    events.par_iter().for_each(|chunk| chunk.mark(&touched));
     checked(current, &[], Some(Since { verbatim, touched }), false).0
 }
 
 /// The report of `payload`, whose contracts other than `changed` are unchanged since the
 /// export of `previous`, when the changed contracts conflict neither with each other nor
-/// with `previous` (see [`Firsts::agree`]); `None` when they may.
+/// with `previous` (see [`Firsts::agree`]) and, as the caller knows from the diff, no key of
+/// `previous` is taken twice (`keys_once`). Otherwise the events of the changed contracts,
+/// for the caller to find the unchanged contracts that carry the same values.
 ///
 /// Then no contract conflicts with another: the unchanged ones did not in `previous`, and
 /// each value a changed one carries agrees with every contract of `previous` that carries it.
 /// Keys cannot repeat either: `previous` had each once, an unchanged or updated contract
-/// takes the key of a distinct previous one (the caller checks that none is taken twice),
-/// and added keys are checked among the changed contracts. The problems are those of the
-/// changed contracts alone.
-fn agreeing(previous: &Carried<'_>, payload: &Payload<'_>, changed: &[usize]) -> Option<Report> {
+/// takes the key of a distinct previous one, and added keys are checked among the changed
+/// contracts. The problems are those of the changed contracts alone.
+fn agreeing<'c>(
+    previous: &Carried<'_>,
+    payload: &'c Payload<'_>,
+    changed: &[usize],
+    keys_once: bool,
+) -> Result<Report, Vec<Events<'c>>> {
     let contracts = &payload.contracts;
     let bits = bucket_bits(changed.len());
     let (per_contract, events): (Vec<Vec<Problem>>, Vec<Events<'_>>) = changed
@@ -177,19 +175,19 @@ fn agreeing(previous: &Carried<'_>, payload: &Payload<'_>, changed: &[usize]) ->
             (problems, gathered.take_events(bits))
         })
         .unzip();
-    let (across, _) = cross_problems(contracts, &events, false);
-    if !across.is_empty()
+    if !keys_once
+        || !cross_problems(contracts, &events, false).0.is_empty()
         || !previous
             .firsts
             .agree(previous.contracts, contracts, &events)
     {
-        return None;
+        return Err(events);
     }
     let mut problems: Vec<Problem> = payload.problems.clone();
     problems.extend(per_contract.into_iter().flatten());
     let mut report = Report { problems };
     report.sort();
-    Some(report)
+    Ok(report)
 }
 
 /// The most users, emails, references and groups one contract carries: three users and their
@@ -632,10 +630,8 @@ mod tests {
             let d = diff(&previous.contracts, &current.contracts);
             let mut changed: Vec<usize> = (0..current.contracts.len()).collect();
             changed.retain(|i| d.verbatim.binary_search(i).is_err());
-            // A key sent twice is for the caller to see (the diff tells it).
-            let fast = (!d.key_twice)
-                .then(|| agreeing(&carried, &current, &changed))
-                .flatten();
+            // A key sent twice: the diff tells.
+            let fast = agreeing(&carried, &current, &changed, !d.key_twice).ok();
             let report = validate_since(Some(&carried), &d, &current);
             assert_eq!(report, validate(&current));
             (fast, report)
