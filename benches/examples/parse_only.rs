@@ -8,9 +8,13 @@ use std::process::ExitCode;
 mod pair;
 
 fn main() -> ExitCode {
-    pair::run("parse_only", |bytes| {
-        sync_core::parse(bytes)
-            .map(|payload| payload.contracts.len())
-            .map_err(|e| e.to_string())
+    pair::run("parse_only", |previous, current| {
+        let parse = |bytes| {
+            sync_core::parse(bytes)
+                .map(|payload| payload.contracts.len())
+                .map_err(|e| e.to_string())
+        };
+        let (p, c) = pair::both(parse, previous, current)?;
+        Ok(format!("parsed {p} and {c} contracts"))
     })
 }

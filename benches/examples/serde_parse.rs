@@ -89,9 +89,13 @@ struct Contract<'a> {
 }
 
 fn main() -> ExitCode {
-    pair::run("serde_parse", |bytes| {
-        serde_json::from_slice::<Vec<Contract<'_>>>(bytes)
-            .map(|contracts| contracts.len())
-            .map_err(|e| e.to_string())
+    pair::run("serde_parse", |previous, current| {
+        let parse = |bytes| {
+            serde_json::from_slice::<Vec<Contract<'_>>>(bytes)
+                .map(|contracts| contracts.len())
+                .map_err(|e| e.to_string())
+        };
+        let (p, c) = pair::both(parse, previous, current)?;
+        Ok(format!("parsed {p} and {c} contracts"))
     })
 }
