@@ -135,7 +135,8 @@ const BATCH: usize = 16 * CHUNK;
 ///
 /// The contracts are serialized in parallel, a batch at a time, while the previous batch is
 /// written: the bytes are those of a sequential `serde_json` writer with a newline before
-/// each item, and the memory held is two batches of text.
+/// each item (each contract written by `Contract::write_json`), and the memory held is two
+/// batches of text.
 pub(crate) fn write_contracts<W: Write + Send>(
     out: &mut W,
     contracts: &[&Contract<'_>],
@@ -149,7 +150,7 @@ pub(crate) fn write_contracts<W: Write + Send>(
             || serialize_batch(batch, b * BATCH),
         );
         written?;
-        pending = parts?;
+        pending = parts;
         progress.inc(batch.len() as u64);
     }
     write_parts(out, &pending)?;
@@ -161,7 +162,7 @@ fn write_parts(out: &mut impl Write, parts: &[Vec<u8>]) -> io::Result<()> {
 }
 
 /// The text of `batch`, whose first contract is item `first` of the array, in parts.
-fn serialize_batch(batch: &[&Contract<'_>], first: usize) -> io::Result<Vec<Vec<u8>>> {
+fn serialize_batch(batch: &[&Contract<'_>], first: usize) -> Vec<Vec<u8>> {
     batch
         .par_chunks(CHUNK)
         .enumerate()
@@ -170,9 +171,9 @@ fn serialize_batch(batch: &[&Contract<'_>], first: usize) -> io::Result<Vec<Vec<
             let mut buf = Vec::with_capacity(chunk.len() * 1024);
             for (i, contract) in chunk.iter().enumerate() {
                 buf.extend_from_slice(if first + i == 0 { b"\n" } else { b",\n" });
-                serde_json::to_writer(&mut buf, contract).map_err(io::Error::other)?;
+                contract.write_json(&mut buf);
             }
-            Ok(buf)
+            buf
         })
         .collect()
 }

@@ -14,7 +14,8 @@ use crate::validate::{validate, validate_indexed, validate_since};
 
 /// Parses and validates arbitrary bytes. Checks that nothing panics, that the fast scanner
 /// and the general parser agree whenever the scanner accepts the input, that every problem
-/// points into the payload, and that the payload diffed with itself is all `same`.
+/// points into the payload, that each contract is written back out as serde_json writes it, and
+/// that the payload diffed with itself is all `same`.
 pub fn payload(input: &[u8]) {
     if let Ok(fast) = scan(input) {
         let general = parse_general(input).expect("the scanner accepted input the parser refuses");
@@ -31,6 +32,12 @@ pub fn payload(input: &[u8]) {
         return;
     };
     check_report(&payload);
+    for contract in &payload.contracts {
+        let mut written = Vec::new();
+        contract.write_json(&mut written);
+        let reference = serde_json::to_vec(contract).expect("a contract serializes");
+        assert_eq!(written, reference, "write_json and serde_json disagree");
+    }
     let same = diff(&payload.contracts, &payload.contracts);
     assert!(
         same.added.is_empty(),

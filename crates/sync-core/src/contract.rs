@@ -358,6 +358,23 @@ impl<'a> Contract<'a> {
             .filter_map(|&f| self.get(f).map(|v| (f, v)))
     }
 
+    /// Appends the contract in the wire format to `out`: the bytes `serde_json` writes for it
+    /// through its [`Serialize`] impl (compact, present fields in wire order, values as sent),
+    /// with each value that needs no escape (every value of a real export) copied as it is.
+    /// Writing a million contracts back out is mostly this.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.reserve(self.src.len() + 2);
+        out.push(b'{');
+        for (i, (field, value)) in self.fields().enumerate() {
+            out.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+            // Field names are ASCII letters: nothing to escape.
+            out.extend_from_slice(field.name().as_bytes());
+            out.extend_from_slice(b"\":");
+            write_json_str(out, value);
+        }
+        out.push(b'}');
+    }
+
     /// A copy that owns its strings, so it can outlive the payload it was parsed from.
     pub fn into_owned(self) -> Contract<'static> {
         Contract {
@@ -467,6 +484,40 @@ fn is_lower_ascii(bytes: &[u8]) -> bool {
         && !rest.iter().any(|b| b.is_ascii_uppercase() || !b.is_ascii())
 }
 
+/// Appends `value` as a JSON string, as `serde_json` writes it.
+fn write_json_str(out: &mut Vec<u8>, value: &str) {
+    if needs_escape(value.as_bytes()) {
+        // Quotes, backslashes and control characters: serde_json's own escapes. Writing to a
+        // vector cannot fail.
+        let _ = serde_json::to_writer(&mut *out, value);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether a JSON string of these bytes needs an escape: a quote, a backslash or a control
+/// character (below 0x20) among them, tested eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    // The high bit of each byte of `w` that is zero (exact as a whole: a byte is marked only
+    // if some byte is zero).
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let words = bytes.chunks_exact(8);
+    let rest = words.remainder();
+    words
+        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
+        .any(|w| {
+            // Bytes below 0x20: subtracting 0x20 borrows into their high bit (when it was
+            // clear), as subtracting one does for a zero byte.
+            let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+            control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0
+        })
+        || rest.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 impl fmt::Debug for Contract<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.fields()).finish()
@@ -567,5 +618,53 @@ mod tests {
         assert!(!ab_c.same_block(&a_bc, site.clone()));
         assert!(ab_c.same_block(&ab_c.clone(), site.clone()));
         assert!(!ab_c.same_block(&ab_c, 0..0), "an empty run tells nothing");
+    }
+
+    /// The word-at-a-time escape test agrees with the byte-wise one for every byte at every
+    /// place of a word and of the tail, and the contract's JSON is serde_json's, byte for
+    /// byte, whatever byte a value holds and wherever.
+    #[test]
+    fn contracts_are_written_as_serde_json_writes_them() {
+        let bytewise = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        for len in [1, 7, 8, 9, 16, 17, 23] {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = byte;
+                    assert_eq!(
+                        super::needs_escape(&bytes),
+                        bytewise(&bytes),
+                        "byte {byte:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        let json = |c: &Contract<'_>| {
+            let mut out = Vec::new();
+            c.write_json(&mut out);
+            assert_eq!(
+                String::from_utf8(out.clone()).unwrap(),
+                serde_json::to_string(c).unwrap()
+            );
+            out
+        };
+        for ch in (0..=0x7fu8).map(char::from).chain(['é', '\u{2028}', '😀']) {
+            for value in [
+                ch.to_string(),
+                format!("abcdefg{ch}"),
+                format!("x{ch}yz {ch}"),
+            ] {
+                json(&Contract::from_pairs([
+                    (Field::CodeContrat, "C1"),
+                    (Field::NomSite, value.as_str()),
+                    (Field::Rncp, ""),
+                ]));
+            }
+        }
+        json(&Contract::new());
+        let text = br#"[{"ccodeContrat":"C\"1\u0001","dateDebut":null,"x":1,"rncp":" R "}]"#;
+        let payload = parse(text).unwrap();
+        let written = json(&payload.contracts[0]);
+        assert_eq!(written, br#"{"codeContrat":"C\"1\u0001","rncp":" R "}"#);
     }
 }

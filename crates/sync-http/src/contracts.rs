@@ -119,7 +119,7 @@ struct Objects {
 }
 
 impl Objects {
-    fn new(contracts: &[Contract<'_>]) -> Result<Self, ApiError> {
+    fn new(contracts: &[Contract<'_>]) -> Self {
         let chunks = contracts
             .par_chunks(CHUNK)
             .map(|chunk| {
@@ -129,14 +129,13 @@ impl Objects {
                     if i > 0 {
                         bytes.push(b',');
                     }
-                    serde_json::to_writer(&mut bytes, contract)
-                        .map_err(|e| ApiError::Internal(format!("serialization failed: {e}")))?;
+                    contract.write_json(&mut bytes);
                     ends.push(bytes.len());
                 }
-                Ok((bytes, ends))
+                (bytes, ends)
             })
-            .collect::<Result<_, ApiError>>()?;
-        Ok(Objects { chunks })
+            .collect();
+        Objects { chunks }
     }
 
     /// Contract `i`'s object.
@@ -259,7 +258,7 @@ fn run_sync(
                 guard_mass_removal(active.len(), diff.removed.len(), payload.contracts.len())?;
             }
             // Each contract serialized once, on every core: for the store and the answer.
-            let objects = Objects::new(&payload.contracts)?;
+            let objects = Objects::new(&payload.contracts);
             let upserted = diff
                 .added
                 .iter()

@@ -273,6 +273,18 @@ proptest! {
     }
 
     #[test]
+    fn a_contract_is_written_as_serde_json_writes_it(
+        values in proptest::collection::vec(proptest::option::of(any::<String>()), Field::ALL.len()),
+    ) {
+        let contract = Contract::from_pairs(
+            Field::ALL.into_iter().zip(&values).filter_map(|(f, v)| Some((f, v.as_deref()?))),
+        );
+        let mut written = Vec::new();
+        contract.write_json(&mut written);
+        prop_assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(&contract).unwrap());
+    }
+
+    #[test]
     fn validation_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         sync_core::check::payload(&bytes);
         if let Ok(payload) = parse(&bytes) {
