@@ -1,7 +1,7 @@
 //! `sync-cli push FILE --url BASE_URL`: a client for any server speaking document 000.
 //!
 //! The file is validated locally first and refused when it has errors. Its bytes are then sent
-//! as they are, with the bearer token; network errors and 5xx answers are retried with an
+//! as they are (but for a leading UTF-8 byte order mark), with the bearer token; network errors and 5xx answers are retried with an
 //! exponential backoff, a 4xx answer is shown as the server's error.
 
 use std::fmt::Write as _;
@@ -55,6 +55,7 @@ pub(crate) fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     );
     let contracts = checked.contracts();
     drop(checked);
+    let bom = bytes.len() - sync_core::without_bom(&bytes).len();
 
     let client = reqwest::Client::builder()
         .timeout(args.timeout())
@@ -69,7 +70,8 @@ pub(crate) fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         client: &client,
         url: &url,
         token: &args.token,
-        body: Bytes::from(bytes),
+        // A byte order mark, which `parse` skips, is not sent on (RFC 8259).
+        body: Bytes::from(bytes).slice(bom..),
     };
     let step = Progress::step("sending");
     let answer = runtime.block_on(request.send(args.retries, args.retry_delay()));

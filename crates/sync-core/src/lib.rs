@@ -44,7 +44,7 @@ pub mod validate;
 pub use contract::Contract;
 pub use diff::{diff, diff_sequential, Change, Diff, FieldSet, Summary, Update};
 pub use field::{Field, Role};
-pub use parse::{parse, ParseError, Payload};
+pub use parse::{parse, without_bom, ParseError, Payload};
 pub use problem::{Code, Problem, Report, Severity};
 pub use validate::{
     validate, validate_indexed, validate_since, validate_with, Carried, KnownAccount,

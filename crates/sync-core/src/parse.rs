@@ -97,7 +97,15 @@ impl<'a> Payload<'a> {
     }
 }
 
-/// Parses a payload from bytes (strict JSON, UTF-8).
+/// The UTF-8 byte order mark. RFC 8259 lets a parser ignore it, and exports written by Windows
+/// tools often start with it.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Parses a payload from bytes (strict JSON, UTF-8; a leading UTF-8 byte order mark is
+/// ignored, and positions count from after it).
+///
+/// Input that is not UTF-8 fails with an error that says so, where, and what the file
+/// probably is (UTF-16, Latin-1), instead of the JSON error it leads to.
 ///
 /// ```
 /// let payload = sync_core::parse(br#"{"contrats": [{"codeContrat": "C1"}]}"#).unwrap();
@@ -106,10 +114,53 @@ impl<'a> Payload<'a> {
 /// assert_eq!((err.line, err.column), (1, 18)); // the `}` where a value was expected
 /// ```
 pub fn parse(input: &[u8]) -> Result<Payload<'_>, ParseError> {
+    let input = without_bom(input);
     match crate::scan::scan(input) {
         Ok(payload) => Ok(payload),
-        Err(crate::scan::GiveUp) => parse_general(input),
+        Err(crate::scan::GiveUp) => {
+            parse_general(input).map_err(|err| encoding_error(input).unwrap_or(err))
+        }
     }
+}
+
+/// `input` without its leading UTF-8 byte order mark, if it has one: what [`parse`] reads, and
+/// what a client sends on (RFC 8259: a sender must not add one).
+pub fn without_bom(input: &[u8]) -> &[u8] {
+    input.strip_prefix(UTF8_BOM).unwrap_or(input)
+}
+
+/// When `input` is not UTF-8, the error that says so.
+fn encoding_error(input: &[u8]) -> Option<ParseError> {
+    let at_start = |message: &str| ParseError {
+        line: 1,
+        column: 1,
+        message: format!("{message}; the file must be UTF-8"),
+    };
+    if input.starts_with(b"\xff\xfe") || input.starts_with(b"\xfe\xff") {
+        return Some(at_start(
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark)",
+        ));
+    }
+    if input.iter().take(4).any(|&b| b == 0) {
+        return Some(at_start(
+            "the file looks like UTF-16 or UTF-32 (it has NUL bytes at its start)",
+        ));
+    }
+    let bad = simdutf8::compat::from_utf8(input).err()?.valid_up_to();
+    let before = &input[..bad];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    Some(ParseError {
+        line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+        column: bad - line_start + 1,
+        message: format!(
+            "byte 0x{:02X} is not UTF-8; the file must be UTF-8 (a file saved as Latin-1 or \
+             Windows-1252 must be converted)",
+            input[bad]
+        ),
+    })
 }
 
 /// The general parser: any JSON, with serde_json's errors and positions.

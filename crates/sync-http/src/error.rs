@@ -193,9 +193,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-/// Deserializes a body with the API's error mapping.
+/// Deserializes a body (a leading UTF-8 byte order mark skipped, as `sync_core::parse` does)
+/// with the API's error mapping.
 pub fn parse_json<'de, T: serde::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    serde_json::from_slice(sync_core::without_bom(bytes)).map_err(|e| {
         if e.is_data() {
             ApiError::Validation {
                 message: format!("the body does not have the expected shape: {e}"),

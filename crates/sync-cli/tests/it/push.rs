@@ -173,6 +173,18 @@ fn a_sync_sends_the_file_as_is_with_the_token_and_prints_the_summary() {
 }
 
 #[test]
+fn a_byte_order_mark_is_not_sent_on() {
+    let answer = r#"{"total": 3, "contrats": [], "summary": {"same": 0, "added": 3, "updated": 0, "removed": 0}}"#;
+    let stub = Stub::start(vec![Reply::Answer(200, answer)]);
+    let run = push(&stub, &data("with_bom.json"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let received = stub.received();
+    let with_bom = std::fs::read(crate::data_path("with_bom.json")).unwrap();
+    assert_eq!(&with_bom[..3], b"\xef\xbb\xbf");
+    assert_eq!(received[0].body, with_bom[3..]);
+}
+
+#[test]
 fn a_dry_run_posts_to_contrats_diff_and_prints_the_four_counts() {
     let stub = Stub::start(vec![Reply::Answer(
         200,

@@ -15,6 +15,12 @@ fn check_text(file: &str, code: i32, last_line: &str) {
 #[test]
 fn exit_codes_and_summaries() {
     check_text("valid.json", 0, "valid, 3 contracts, 0 errors, 0 warnings");
+    // The same file with a UTF-8 byte order mark, as Windows tools write it.
+    check_text(
+        "with_bom.json",
+        0,
+        "valid, 3 contracts, 0 errors, 0 warnings",
+    );
     check_text(
         "wrapped.json",
         0,
@@ -179,8 +185,11 @@ fn problems_in_text_name_the_contract_and_the_field() {
 #[test]
 fn bad_json_names_the_file_line_and_column() {
     for (file, position) in [
-        ("not_json.json", "line 3, column 5"),
-        ("not_utf8.json", "line 1, column 45"),
+        ("not_json.json", "line 3, column 5: key must be a string"),
+        (
+            "not_utf8.json",
+            "line 1, column 45: byte 0xE9 is not UTF-8; the file must be UTF-8",
+        ),
     ] {
         let run = sync_cli(&["validate", &data(file), "--format", "json"]);
         assert_eq!(run.code, 1, "{run:?}");

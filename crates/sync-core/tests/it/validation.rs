@@ -81,6 +81,66 @@ fn the_key_in_both_spellings() {
     }
 }
 
+/// A UTF-8 byte order mark is skipped (positions count from after it); a file in another
+/// encoding is an `invalid_json` error that names the encoding problem and where it is.
+#[test]
+fn encodings() {
+    let example = serde_json::to_vec_pretty(&json!([document_example()])).unwrap();
+    let with_bom = [&b"\xef\xbb\xbf"[..], &example].concat();
+    assert_eq!(sync_core::without_bom(&with_bom), &example[..]);
+    assert_eq!(sync_core::without_bom(&example), &example[..]);
+    let (plain, bom) = (parse(&example).unwrap(), parse(&with_bom).unwrap());
+    assert_eq!(bom.contracts, plain.contracts);
+    assert!(validate(&bom).problems.is_empty());
+    let err = parse(b"\xef\xbb\xbf[{\"codeContrat\": }]").unwrap_err();
+    assert_eq!((err.line, err.column), (1, 18), "{err}");
+
+    let text = String::from_utf8(example.clone()).unwrap();
+    let utf16 = |big_endian: bool, bom: bool| -> Vec<u8> {
+        let units = bom.then_some(0xfeff).into_iter().chain(text.encode_utf16());
+        units
+            .flat_map(|u| {
+                if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect()
+    };
+    for (bytes, says) in [
+        (utf16(false, true), "the file is UTF-16"),
+        (utf16(true, true), "the file is UTF-16"),
+        (utf16(false, false), "looks like UTF-16 or UTF-32"),
+        (utf16(true, false), "looks like UTF-16 or UTF-32"),
+    ] {
+        let err = parse(&bytes).unwrap_err();
+        assert_eq!((err.line, err.column), (1, 1), "{err}");
+        assert!(err.message.contains(says), "{err}");
+        assert!(err.message.contains("must be UTF-8"), "{err}");
+    }
+
+    // Latin-1: `é` as one byte, on the third line, in a value and outside any string.
+    for (bytes, column) in [
+        (
+            &b"[\n  {\"codeContrat\": \"C1\",\n   \"nomEntreprise\": \"Caf\xe9\"}]"[..],
+            25,
+        ),
+        (
+            b"[\n  {\"codeContrat\": \"C1\",\n \xe9 \"nomEntreprise\": \"Cafe\"}]",
+            2,
+        ),
+    ] {
+        let err = parse(bytes).unwrap_err();
+        assert_eq!((err.line, err.column), (3, column), "{err}");
+        assert!(err.message.starts_with("byte 0xE9 is not UTF-8"), "{err}");
+        assert!(err.message.contains("Latin-1"), "{err}");
+    }
+    // Valid UTF-8 that is not JSON keeps the JSON error.
+    let err = parse("[{\"codeContrat\": é}]".as_bytes()).unwrap_err();
+    assert!(!err.message.contains("UTF-8"), "{err}");
+}
+
 #[test]
 fn invalid_json() {
     let whole = ["#- - -: invalid_json (error)"];

@@ -419,6 +419,36 @@ async fn body_errors_400_413_415() {
         .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
+    // A file saved as Latin-1 is refused with what to do about it; one saved with a UTF-8
+    // byte order mark is taken.
+    let (status, body) = s
+        .raw(
+            Method::POST,
+            SYNC,
+            Some(TOKEN_A),
+            Some(b"[{\"codeContrat\": \"C\xe9\"}]".to_vec()),
+            "application/json",
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_json")
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("byte 0xE9 is not UTF-8"), "{body}");
+    let set = serde_json::to_vec(&crate::contracts(3, 1)).unwrap();
+    let (status, body) = s
+        .raw(
+            Method::POST,
+            SYNC,
+            Some(TOKEN_A),
+            Some([&b"\xef\xbb\xbf"[..], &set].concat()),
+            "application/json",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["summary"]["added"], 3, "{body}");
+
     let big = format!("[{}]", vec!["{\"codeContrat\": \"x\"}"; 80_000].join(","));
     assert!(big.len() > 1 << 20);
     let (status, body) = s
