@@ -19,7 +19,9 @@ const IMPORT_PATH: &str = "/lmsapi/admin/import";
 pub(crate) fn run(args: &LmsImportArgs) -> anyhow::Result<ExitCode> {
     let path = args.file.as_path();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if let Err(err) = serde_json::from_slice::<Value>(&bytes) {
+    // A byte order mark is skipped, as in contract files, and not sent on.
+    let bom = bytes.len() - sync_core::without_bom(&bytes).len();
+    if let Err(err) = serde_json::from_slice::<Value>(&bytes[bom..]) {
         eprintln!(
             "error: {} is not JSON (invalid_json at line {}, column {}): {err}; nothing was sent",
             path.display(),
@@ -50,7 +52,7 @@ pub(crate) fn run(args: &LmsImportArgs) -> anyhow::Result<ExitCode> {
         client: &client,
         url: &url,
         token: &args.token,
-        body: Bytes::from(bytes),
+        body: Bytes::from(bytes).slice(bom..),
     };
     let delay = Duration::from_millis(args.retry_delay);
     let (status, body) = runtime.block_on(request.send(args.retries, delay))?;

@@ -45,6 +45,20 @@ fn loads_cycle_data_and_shows_a_refusal() {
     assert_eq!(progress["completedCredits"], 22.0);
     assert_eq!(progress["requiredCredits"], 40.0);
 
+    // The same file with a UTF-8 byte order mark, as Windows tools write it.
+    let with_bom = dir.path().join("with_bom.json");
+    let cycles = std::fs::read(crate::data_path("cycles.json")).unwrap();
+    std::fs::write(&with_bom, [&b"\xef\xbb\xbf"[..], &cycles].concat()).unwrap();
+    let run = sync_cli(&[
+        "lms-import",
+        with_bom.to_str().unwrap(),
+        "--url",
+        &url,
+        "--token",
+        "tok",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+
     let bad = dir.path().join("bad.json");
     std::fs::write(
         &bad,
