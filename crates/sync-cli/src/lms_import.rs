@@ -6,11 +6,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use bytes::Bytes;
 use reqwest::Url;
 use serde_json::Value;
 
-use crate::push::{excerpt, refusal, Request};
+use crate::push::{body, excerpt, refusal, Request};
 use crate::{LmsImportArgs, EXIT_FAILURE, EXIT_PROBLEMS};
 
 /// The import route under the base URL.
@@ -20,8 +19,7 @@ pub(crate) fn run(args: &LmsImportArgs) -> anyhow::Result<ExitCode> {
     let path = args.file.as_path();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     // A byte order mark is skipped, as in contract files, and not sent on.
-    let bom = bytes.len() - sync_core::without_bom(&bytes).len();
-    if let Err(err) = serde_json::from_slice::<Value>(&bytes[bom..]) {
+    if let Err(err) = serde_json::from_slice::<Value>(sync_core::without_bom(&bytes)) {
         eprintln!(
             "error: {} is not JSON (invalid_json at line {}, column {}): {err}; nothing was sent",
             path.display(),
@@ -52,7 +50,7 @@ pub(crate) fn run(args: &LmsImportArgs) -> anyhow::Result<ExitCode> {
         client: &client,
         url: &url,
         token: &args.token,
-        body: Bytes::from(bytes).slice(bom..),
+        body: body(bytes),
     };
     let delay = Duration::from_millis(args.retry_delay);
     let (status, body) = runtime.block_on(request.send(args.retries, delay))?;

@@ -1,8 +1,9 @@
 //! `sync-cli push FILE --url BASE_URL`: a client for any server speaking document 000.
 //!
 //! The file is validated locally first and refused when it has errors. Its bytes are then sent
-//! as they are (but for a leading UTF-8 byte order mark), with the bearer token; network errors and 5xx answers are retried with an
-//! exponential backoff, a 4xx answer is shown as the server's error.
+//! as they are (but for a leading UTF-8 byte order mark), with the bearer token; network errors
+//! and 5xx answers are retried with an exponential backoff, a 4xx answer is shown as the
+//! server's error.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -55,7 +56,6 @@ pub(crate) fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     );
     let contracts = checked.contracts();
     drop(checked);
-    let bom = bytes.len() - sync_core::without_bom(&bytes).len();
 
     let client = reqwest::Client::builder()
         .timeout(args.timeout())
@@ -70,8 +70,7 @@ pub(crate) fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         client: &client,
         url: &url,
         token: &args.token,
-        // A byte order mark, which `parse` skips, is not sent on (RFC 8259).
-        body: Bytes::from(bytes).slice(bom..),
+        body: body(bytes),
     };
     let step = Progress::step("sending");
     let answer = runtime.block_on(request.send(args.retries, args.retry_delay()));
@@ -314,6 +313,13 @@ fn detail_line(detail: &serde_json::Value) -> String {
     }
     let _ = write!(line, "{}: {}", p.code, p.message);
     line
+}
+
+/// A file's bytes as a request body: without a leading UTF-8 byte order mark, which the local
+/// checks skip and which a sender must not add (RFC 8259).
+pub(crate) fn body(bytes: Vec<u8>) -> Bytes {
+    let bom = bytes.len() - sync_core::without_bom(&bytes).len();
+    Bytes::from(bytes).slice(bom..)
 }
 
 /// The start of a body, as text.
