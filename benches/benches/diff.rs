@@ -1,5 +1,5 @@
-//! Criterion benches of sync-core on generated exports (DESIGN 7): parse, validate (alone,
-//! keeping where the values first show up, and the current set since the previous one), and
+//! Criterion benches of sync-core on generated exports (DESIGN 7): parse, validate (alone, as a
+//! `Baseline`, and the current set compared with that baseline: its diff and its report), and
 //! the diff of two parsed sets (10% changed), parallel and on one thread.
 //!
 //! Sizes come from `BENCH_SIZES` (default `10000,100000`, so that plain runs stay short); the
@@ -47,22 +47,20 @@ fn benches(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("validate", n), &previous, |b, payload| {
             b.iter(|| sync_core::validate(payload))
         });
-        // The previous set validated as `sync-cli diff` does, keeping where its values first
-        // show up; then the current set validated knowing it and the diff (made once, outside
-        // the timing).
+        // The previous set validated as `sync-cli diff` does, as a baseline keeping where its
+        // values first show up; then the current set compared with it (diff and report).
         group.bench_with_input(
-            BenchmarkId::new("validate_indexed", n),
+            BenchmarkId::new("baseline_new", n),
             &previous,
-            |b, payload| b.iter(|| sync_core::validate_indexed(payload).0),
+            |b, payload| b.iter(|| sync_core::Baseline::new(payload)),
         );
-        let (_, carried) = sync_core::validate_indexed(&previous);
-        let since = sync_core::diff(&previous.contracts, &current.contracts);
-        group.bench_with_input(BenchmarkId::new("validate_since", n), &(), |b, ()| {
-            b.iter(|| sync_core::validate_since(carried.as_ref(), &since, &current))
+        let baseline = sync_core::Baseline::new(&previous);
+        group.bench_with_input(BenchmarkId::new("baseline_compare", n), &(), |b, ()| {
+            b.iter(|| baseline.compare(&current).report)
         });
-        drop((since, carried));
+        drop(baseline);
         group.bench_with_input(BenchmarkId::new("diff", n), &(), |b, ()| {
-            b.iter(|| sync_core::diff(&previous.contracts, &current.contracts).summary())
+            b.iter(|| sync_core::diff(&previous, &current).summary())
         });
         group.bench_with_input(BenchmarkId::new("diff_one_thread", n), &(), |b, ()| {
             b.iter(|| sync_core::diff_sequential(&previous.contracts, &current.contracts).summary())

@@ -27,18 +27,24 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         let current = input::parse(current_path, &current_bytes);
         (input::join(previous), current)
     });
-    let carried = input::validate_indexed(previous_path, &previous.payload, &mut previous.report);
-    // With a valid previous file, the diff comes first: the current file's contracts that
-    // it finds unchanged, byte for byte, need not all be checked again. If the current file
-    // has errors, the diff is not shown: the problems are, as without it.
-    let make_diff = || {
-        timed("diff", || {
-            sync_core::diff(&previous.payload.contracts, &current.payload.contracts)
-        })
+    // With a valid previous file, the current one is compared with it as a baseline: the
+    // contracts found unchanged, byte for byte, need not all be checked again. If the current
+    // file has errors, the diff is not shown: the problems are, as without it.
+    let baseline = input::baseline(previous_path, &previous.payload, &mut previous.report);
+    let diff = match baseline.as_ref() {
+        Some(baseline) if current.report.problems.is_empty() => {
+            let comparison = timed(
+                &format!("diff and validate {}", current_path.display()),
+                || baseline.compare(&current.payload),
+            );
+            current.report = comparison.report;
+            Some(comparison.diff)
+        }
+        _ => {
+            input::validate(current_path, &current.payload, &mut current.report);
+            None
+        }
     };
-    let diff = (previous.report.is_valid() && current.report.problems.is_empty()).then(make_diff);
-    let since = diff.as_ref().map(|diff| (carried.as_ref(), diff));
-    input::validate(current_path, &current.payload, &mut current.report, since);
     step.finish();
 
     let mut out = output::open(args.output.as_deref())?;
@@ -63,7 +69,7 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     }
 
     // Both files are valid, so the diff was made above.
-    let diff = diff.unwrap_or_else(make_diff);
+    let diff = diff.unwrap_or_else(|| sync_core::diff(&previous.payload, &current.payload));
 
     let written = timed("write", || {
         match args.format {
@@ -134,11 +140,11 @@ fn write_json(out: &mut (impl Write + Send), diff: &Diff<'_, '_>) -> std::io::Re
     }
     drop(arrays);
     out.write_all(b",\n\"changes\":{")?;
-    for (i, update) in diff.updated.iter().enumerate() {
+    for (i, update) in diff.updates().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut *out, diff.current[update.current].key())?;
+        serde_json::to_writer(&mut *out, update.key)?;
         out.write_all(b":")?;
-        serde_json::to_writer(&mut *out, &diff.changes(update))?;
+        serde_json::to_writer(&mut *out, &update.changes().collect::<Vec<_>>())?;
     }
     out.write_all(if diff.updated.is_empty() {
         b"}}\n"
@@ -155,9 +161,9 @@ fn write_text(out: &mut impl Write, diff: &Diff<'_, '_>) -> std::io::Result<()> 
     writeln!(out, "{}", output::summary_line(&diff.summary()))?;
     if !diff.updated.is_empty() {
         writeln!(out, "\nupdated ({}):", diff.updated.len())?;
-        for update in &diff.updated {
-            writeln!(out, "  {}", diff.current[update.current].key())?;
-            for change in diff.changes(update) {
+        for update in diff.updates() {
+            writeln!(out, "  {}", update.key)?;
+            for change in update.changes() {
                 writeln!(
                     out,
                     "    {}: {} -> {}",

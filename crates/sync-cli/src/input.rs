@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
-use sync_core::{Carried, Diff, Payload, Report};
+use sync_core::{Baseline, Payload, Report};
 
 use crate::progress::{timed, Progress};
 
@@ -139,7 +139,7 @@ impl Checked<'_> {
 /// `invalid_json` problem naming the file, the line and the column.
 pub(crate) fn check<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
     let mut checked = parse(path, bytes);
-    validate(path, &checked.payload, &mut checked.report, None);
+    validate(path, &checked.payload, &mut checked.report);
     checked
 }
 
@@ -166,37 +166,30 @@ pub(crate) fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Checked<'a> {
 }
 
 /// Validates the payload of a parsed file into its report (a file that is not JSON keeps its
-/// one problem). With `since`, what was kept of the file before and the diff of the two,
-/// through [`sync_core::validate_since`], which gives the same report.
-pub(crate) fn validate(
-    path: &Path,
-    payload: &Payload<'_>,
-    report: &mut Report,
-    since: Option<(Option<&Carried<'_>>, &Diff<'_, '_>)>,
-) {
+/// one problem).
+pub(crate) fn validate(path: &Path, payload: &Payload<'_>, report: &mut Report) {
     if report.problems.is_empty() {
-        *report = timed(&format!("validate {}", path.display()), || match since {
-            Some((previous, diff)) => sync_core::validate_since(previous, diff, payload),
-            None => sync_core::validate(payload),
+        *report = timed(&format!("validate {}", path.display()), || {
+            sync_core::validate(payload)
         });
     }
 }
 
-/// [`validate`] for the file before another, keeping what validating the other since this
-/// one needs (see [`sync_core::validate_indexed`]): `None` when this one has problems.
-pub(crate) fn validate_indexed<'v>(
+/// [`validate`] for the file before another, as a [`Baseline`] to compare the other with:
+/// `None` when this one is not JSON or has errors (then there is nothing to compare).
+pub(crate) fn baseline<'p, 'a>(
     path: &Path,
-    payload: &'v Payload<'_>,
+    payload: &'p Payload<'a>,
     report: &mut Report,
-) -> Option<Carried<'v>> {
+) -> Option<Baseline<'p, 'a>> {
     if !report.problems.is_empty() {
         return None;
     }
-    let (validated, carried) = timed(&format!("validate {}", path.display()), || {
-        sync_core::validate_indexed(payload)
+    let baseline = timed(&format!("validate {}", path.display()), || {
+        Baseline::new(payload)
     });
-    *report = validated;
-    carried
+    report.clone_from(baseline.report());
+    baseline.report().is_valid().then_some(baseline)
 }
 
 #[cfg(test)]

@@ -54,6 +54,31 @@ pub struct Update {
     pub fields: FieldSet,
 }
 
+/// One updated contract of a [`Diff`], as [`Diff::updates`] yields it.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdatedContract<'c, 'a> {
+    /// The contract's `codeContrat`, trimmed.
+    pub key: &'c str,
+    /// The previous version.
+    pub previous: &'c Contract<'a>,
+    /// The current version.
+    pub current: &'c Contract<'a>,
+    /// The fields whose canonical values differ.
+    pub fields: FieldSet,
+}
+
+impl<'c> UpdatedContract<'c, '_> {
+    /// The changed fields, in wire order, with old and new values as sent.
+    pub fn changes(&self) -> impl Iterator<Item = Change<'c>> + '_ {
+        let (previous, current) = (self.previous, self.current);
+        self.fields.iter().map(move |field| Change {
+            field,
+            old: previous.get(field),
+            new: current.get(field),
+        })
+    }
+}
+
 /// One changed field of an updated contract, with the values as sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Change<'c> {
@@ -103,7 +128,7 @@ pub struct Diff<'c, 'a> {
     pub removed: Vec<usize>,
     /// The indices of `same` whose text is the previous contract's byte for byte, as far as
     /// their [fingerprints](Contract::fingerprint) tell: what
-    /// [`validate_since`](crate::validate::validate_since) does not check again.
+    /// validating since a [`Baseline`](crate::Baseline) does not check again.
     pub(crate) verbatim: Vec<usize>,
     /// Whether two contracts of `current` found the same previous contract: a key sent twice.
     pub(crate) key_twice: bool,
@@ -127,7 +152,23 @@ enum Class {
 ///
 /// A contract whose key is found is `same` when its [fingerprint](Contract::fingerprint)
 /// equals the previous one's; otherwise its fields are compared one by one.
-pub fn diff<'c, 'a>(previous: &'c [Contract<'a>], current: &'c [Contract<'a>]) -> Diff<'c, 'a> {
+///
+/// Either side is anything that holds contracts: a [`Payload`](crate::Payload), a `Vec` or a
+/// slice.
+///
+/// ```
+/// use sync_core::{Contract, Field};
+/// let previous = vec![Contract::from_pairs([(Field::CodeContrat, "A"), (Field::NomSite, "Lyon")])];
+/// let current = sync_core::parse(br#"[{"codeContrat": "A", "nomSite": "Lille"}, {"codeContrat": "B"}]"#)?;
+/// let diff = sync_core::diff(&previous, &current);
+/// assert_eq!((diff.summary().added, diff.summary().updated), (1, 1));
+/// # Ok::<(), sync_core::ParseError>(())
+/// ```
+pub fn diff<'c, 'a: 'c>(
+    previous: &'c (impl AsRef<[Contract<'a>]> + ?Sized),
+    current: &'c (impl AsRef<[Contract<'a>]> + ?Sized),
+) -> Diff<'c, 'a> {
+    let (previous, current) = (previous.as_ref(), current.as_ref());
     let index = KeyIndex::build(previous, true);
     let classes: Vec<Class> = current
         .par_iter()
@@ -137,7 +178,9 @@ pub fn diff<'c, 'a>(previous: &'c [Contract<'a>], current: &'c [Contract<'a>]) -
     assemble(previous, current, &classes)
 }
 
-/// The same diff on the calling thread only; the parallel one returns exactly this.
+/// The same diff on the calling thread only; the parallel one returns exactly this (for the
+/// property tests, the fuzz checkers and the one-thread benchmark).
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn diff_sequential<'c, 'a>(
     previous: &'c [Contract<'a>],
     current: &'c [Contract<'a>],
@@ -374,21 +417,29 @@ impl<'c, 'a> Diff<'c, 'a> {
         self.removed.iter().map(|&i| &self.previous[i])
     }
 
-    /// The changed fields of one update, with old and new values as sent.
-    pub fn changes(&self, update: &Update) -> Vec<Change<'c>> {
-        let (old, new) = (
-            &self.previous[update.previous],
-            &self.current[update.current],
-        );
-        update
-            .fields
-            .iter()
-            .map(|field| Change {
-                field,
-                old: old.get(field),
-                new: new.get(field),
-            })
-            .collect()
+    /// Each updated contract, in current order: its key, both versions and the changed
+    /// fields.
+    ///
+    /// ```
+    /// let previous = sync_core::parse(br#"[{"codeContrat": "A", "nomSite": "Lyon"}]"#)?;
+    /// let current = sync_core::parse(br#"[{"codeContrat": "A", "nomSite": "Lille"}]"#)?;
+    /// let diff = sync_core::diff(&previous, &current);
+    /// let update = diff.updates().next().unwrap();
+    /// assert_eq!(update.key, "A");
+    /// let change = update.changes().next().unwrap();
+    /// assert_eq!((change.field.name(), change.old, change.new), ("nomSite", Some("Lyon"), Some("Lille")));
+    /// # Ok::<(), sync_core::ParseError>(())
+    /// ```
+    pub fn updates(&self) -> impl ExactSizeIterator<Item = UpdatedContract<'c, 'a>> + '_ {
+        self.updated.iter().map(|u| {
+            let current = &self.current[u.current];
+            UpdatedContract {
+                key: current.key(),
+                previous: &self.previous[u.previous],
+                current,
+                fields: u.fields,
+            }
+        })
     }
 
     /// Applies the diff to the previous set, field by field, and returns the result in the

@@ -5,48 +5,62 @@
 //! the previous export, down to the changed fields.
 //!
 //! ```
+//! use sync_core::{Baseline, Code};
+//!
 //! let previous = sync_core::parse(br#"[{"codeContrat": "C1", "nomEntreprise": "Acme"}]"#)?;
 //! let current = sync_core::parse(br#"{"contrats": [{"codeContrat": "C1", "nomEntreprise": "Acme SA"}]}"#)?;
-//! let report = sync_core::validate(&current);
-//! let diff = sync_core::diff(&previous.contracts, &current.contracts);
 //!
-//! assert!(report.errors().all(|p| p.code == sync_core::Code::MissingField));
-//! assert_eq!(diff.summary().updated, 1);
-//! assert_eq!(diff.changes(&diff.updated[0])[0].new, Some("Acme SA"));
+//! let base = Baseline::new(&previous);
+//! let comparison = base.compare(&current);
+//! assert!(comparison.report.errors().all(|p| p.code == Code::MissingField));
+//! assert_eq!(comparison.diff.summary().updated, 1);
+//! let update = comparison.diff.updates().next().unwrap();
+//! assert_eq!(update.changes().next().unwrap().new, Some("Acme SA"));
 //! # Ok::<(), sync_core::ParseError>(())
 //! ```
 //!
 //! - [`parse`] reads a bare array or `{"contrats": [...]}`, borrowing strings from the input
 //!   where it can; a syntax error is a [`ParseError`] with line and column.
 //! - [`validate`] returns a [`Report`] of every [`Problem`] (codes of DESIGN 3.2), in payload
-//!   order; [`validate_with`] also checks accounts the host already holds.
-//! - [`validate_indexed`] validates an export and keeps where its values first show up, so
-//!   that [`validate_since`] can validate the export after it reading only the contracts that
-//!   changed, with the same report.
+//!   order; [`validate_with`] also checks accounts the host already holds ([`accounts`]).
 //! - [`diff`] splits two sets into same / added / updated / removed, in parallel, with a result
-//!   that does not depend on the number of threads.
+//!   that does not depend on the number of threads; [`Diff::updates`] yields each update with
+//!   its changed fields.
+//! - [`Baseline`] validates an export once and compares the next one with it: the report and
+//!   the diff of the next export, reading only the contracts that changed where it can. Use
+//!   it when both are needed; [`validate`] and [`diff`] when only one is.
+//! - [`rules`] holds the server's rules beyond these: the delta merge, the mass-removal
+//!   guard, session models, absence items.
 //! - [`gen`] generates realistic, seeded test data.
+//!
+//! With the `fuzzing` feature, `fuzzing` holds the invariant checkers the fuzz targets call
+//! (not part of the documented API).
 
 #![forbid(unsafe_code)]
 
-pub mod check;
-pub mod contract;
-mod cross;
-pub mod cycle;
-pub mod diff;
-pub mod field;
-pub mod gen;
-pub mod parse;
-pub mod problem;
-mod scan;
-pub mod validate;
+mod baseline;
+mod contract;
+mod diff;
+mod field;
+mod parse;
+mod problem;
+mod validate;
 
-pub use contract::Contract;
-pub use diff::{diff, diff_sequential, Change, Diff, FieldSet, Summary, Update};
-pub use field::{Field, Role};
+pub mod cycle;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
+pub mod gen;
+pub mod rules;
+
+pub use baseline::{Baseline, Comparison};
+pub use contract::{email_eq, field_eq, normalize_email, Contract};
+#[cfg(any(test, feature = "fuzzing"))]
+pub use diff::diff_sequential;
+pub use diff::{diff, Change, Diff, FieldSet, Summary, Update, UpdatedContract};
+pub use field::{Field, Role, FIELD_COUNT};
 pub use parse::{parse, without_bom, ParseError, Payload};
-pub use problem::{Code, Problem, Report, Severity};
+pub use problem::{Code, Problem, ProblemField, Report, Severity};
 pub use validate::{
-    validate, validate_indexed, validate_since, validate_with, Carried, KnownAccount,
+    accounts, is_plausible_email, parse_dd_mm_yyyy, parse_dd_mm_yyyy_hh_mm, validate,
+    validate_with, KnownAccount,
 };
-pub mod sync;

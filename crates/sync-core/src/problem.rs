@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+use crate::contract::Contract;
+use crate::field::Field;
 
 /// The stable machine code of a problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -122,15 +125,91 @@ pub struct Problem {
     /// The contract's `codeContrat`, trimmed, when known.
     #[serde(rename = "codeContrat")]
     pub contract_code: Option<String>,
-    /// The wire name of the field concerned, if one is.
-    pub field: Option<String>,
+    /// The field concerned, if one is; serialized as its wire name.
+    pub field: Option<ProblemField>,
     /// The stable machine code.
     pub code: Code,
     /// A sentence a person can act on.
     pub message: String,
 }
 
+/// The field a problem is about, as the payload names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProblemField {
+    /// A field of document 000.
+    Known(Field),
+    /// A key that is not one of them: an unknown field (`unknown_field`), or `ccodeContrat`,
+    /// the key's spelling in the document's table (`key_conflict`, `invalid_type`).
+    Other(String),
+}
+
+impl ProblemField {
+    /// The name as on the wire.
+    ///
+    /// ```
+    /// use sync_core::{Field, ProblemField};
+    /// assert_eq!(ProblemField::Known(Field::EmailApprenant).name(), "emailApprenant");
+    /// assert_eq!(ProblemField::Other("couleur".into()).name(), "couleur");
+    /// ```
+    pub fn name(&self) -> &str {
+        match self {
+            ProblemField::Known(field) => field.name(),
+            ProblemField::Other(key) => key,
+        }
+    }
+
+    /// The field of document 000, when it is one.
+    pub fn known(&self) -> Option<Field> {
+        match self {
+            ProblemField::Known(field) => Some(*field),
+            ProblemField::Other(_) => None,
+        }
+    }
+}
+
+impl From<Field> for ProblemField {
+    fn from(field: Field) -> Self {
+        ProblemField::Known(field)
+    }
+}
+
+impl PartialEq<Field> for ProblemField {
+    fn eq(&self, other: &Field) -> bool {
+        self.known() == Some(*other)
+    }
+}
+
+impl fmt::Display for ProblemField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for ProblemField {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl Problem {
+    /// A problem about contract `index` (its `codeContrat` taken from it).
+    pub(crate) fn about(
+        index: usize,
+        contract: &Contract<'_>,
+        field: Field,
+        code: Code,
+        message: String,
+    ) -> Problem {
+        let key = contract.key();
+        Problem {
+            index: Some(index),
+            contract_code: (!key.is_empty()).then(|| key.to_owned()),
+            field: Some(ProblemField::Known(field)),
+            code,
+            message,
+        }
+    }
+
     /// Whether this problem refuses the sync.
     pub fn severity(&self) -> Severity {
         self.code.severity()

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_core::sync::check_absences;
+use sync_core::rules::check_absences;
 
 use crate::error::{ApiError, ApiJson, Auth};
 use crate::state::{blocking, AppState};

@@ -10,7 +10,7 @@ use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime,
 use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_store::CalendarEvent;
+use sync_core::rules::CalendarEvent;
 
 use crate::error::{ApiError, ApiJson, Auth};
 use crate::state::{blocking, AppState};

@@ -2,7 +2,7 @@
 //! tests: each runs what the server runs on a body before touching the store, and panics
 //! only when an invariant breaks.
 
-use sync_core::sync::{check_absences, parse_date_time};
+use sync_core::rules::check_absences;
 
 use crate::absences::AbsencesRequest;
 use crate::calendar::{calendar_url, parse_events, CalendarRequest};
@@ -21,8 +21,10 @@ pub fn absences_body(body: &[u8]) {
                 "every item is kept or reported"
             );
             for absence in absences {
-                let start = parse_date_time(&absence.start).expect("accepted start is a date");
-                let end = parse_date_time(&absence.end).expect("accepted end is a date");
+                let start = sync_core::parse_dd_mm_yyyy_hh_mm(&absence.start)
+                    .expect("accepted start is a date");
+                let end = sync_core::parse_dd_mm_yyyy_hh_mm(&absence.end)
+                    .expect("accepted end is a date");
                 assert!(start <= end, "accepted absence ends before it starts");
             }
         }
@@ -59,9 +61,9 @@ mod tests {
     fn replay_fuzz_inputs() {
         let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
         for (target, check) in [
-            ("payload", sync_core::check::payload as fn(&[u8])),
-            ("diff", sync_core::check::diff_pair),
-            ("cycle", sync_core::check::cycle_request),
+            ("payload", sync_core::fuzzing::payload as fn(&[u8])),
+            ("diff", sync_core::fuzzing::diff_pair),
+            ("cycle", sync_core::fuzzing::cycle_request),
             ("absences", super::absences_body),
             ("calendar", super::calendar_body),
         ] {

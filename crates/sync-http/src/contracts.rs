@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use sync_core::sync::{
+use sync_core::rules::{
     check_session_models, guard_mass_removal, merge_changes, ChangeProblem, Changes, SessionModel,
 };
 use sync_core::{Change, Contract, Payload, Problem, Summary};
@@ -199,7 +199,7 @@ fn run_sync(
 ) -> Result<Vec<u8>, ApiError> {
     let active_set = store.active_set(tenant)?;
     let active = active_set.contracts();
-    let mut known = sync_core::sync::accounts(active);
+    let mut known = sync_core::accounts(active);
     known.extend(store.archived_accounts(tenant)?);
     let body;
     let (payload, change_problems): (Payload<'_>, Vec<ChangeProblem>) = match &input {
@@ -244,9 +244,8 @@ fn run_sync(
                 updated: diff.updated_contracts().collect(),
                 removed: diff.removed_contracts().collect(),
                 changes: diff
-                    .updated
-                    .iter()
-                    .map(|u| (diff.current[u.current].key(), diff.changes(u)))
+                    .updates()
+                    .map(|u| (u.key, u.changes().collect()))
                     .collect(),
                 summary: diff.summary(),
                 warnings,

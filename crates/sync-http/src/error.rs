@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sync_core::sync::MassRemoval;
+use sync_core::rules::MassRemoval;
 use sync_store::{hash_token, StoreError, Tenant};
 
 use crate::state::AppState;

@@ -27,6 +27,7 @@
 
 pub mod absences;
 pub mod calendar;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod check;
 pub mod contracts;
 pub mod cycle;

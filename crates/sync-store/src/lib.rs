@@ -27,9 +27,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use sync_core::cycle::CycleData;
-use sync_core::sync::{is_integrated, Absence, SessionModel};
+use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
 
 pub use sqlite::SqliteStore;
@@ -221,27 +220,6 @@ pub struct Page {
     pub contracts: Vec<String>,
 }
 
-/// One event of a group calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CalendarEvent {
-    /// The event's `UID`, if it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    /// `SUMMARY`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    /// Start, ISO 8601 (`2025-09-01T08:00:00Z`, or a date for all-day events).
-    pub start: String,
-    /// End, same format; the start when the event has none.
-    pub end: String,
-    /// `LOCATION`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    /// `DESCRIPTION`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
 /// The server's needs. Every method is scoped by tenant: no call reads or writes another
 /// tenant's data. Methods block; async callers use `spawn_blocking`.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
@@ -254,7 +232,7 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// long as every write it makes (or another process makes) is seen by the next call.
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>>;
     /// The accounts (user code, role, email) of the tenant's archived contracts; with
-    /// [`sync_core::sync::accounts`] of the active set, every account the tenant knows.
+    /// [`sync_core::accounts`] of the active set, every account the tenant knows.
     fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>>;
     /// Applies one sync in one transaction: all of it or nothing.
     fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()>;

@@ -14,14 +14,12 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
-use sync_core::contract::normalize_email;
 use sync_core::cycle::CycleData;
-use sync_core::sync::{Absence, SessionModel};
+use sync_core::normalize_email;
+use sync_core::rules::{Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, Field, KnownAccount, Role};
 
-use crate::{
-    ActiveSet, CalendarEvent, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId,
-};
+use crate::{ActiveSet, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId};
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "campus-sync.sqlite3";

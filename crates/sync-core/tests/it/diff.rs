@@ -43,9 +43,9 @@ fn buckets_changes_and_order() {
         ),
         (2, 1, 1, 1)
     );
-    let changes = d.changes(&d.updated[0]);
+    let update = d.updates().next().unwrap();
     let changes: Vec<(Field, Option<&str>, Option<&str>)> =
-        changes.iter().map(|c| (c.field, c.old, c.new)).collect();
+        update.changes().map(|c| (c.field, c.old, c.new)).collect();
     assert_eq!(
         changes,
         [
@@ -53,7 +53,7 @@ fn buckets_changes_and_order() {
             (Field::NomEntreprise, Some("Auchan"), Some("Carrefour")),
         ]
     );
-    let json = serde_json::to_value(d.changes(&d.updated[0])).unwrap();
+    let json = serde_json::to_value(update.changes().collect::<Vec<_>>()).unwrap();
     assert_eq!(
         json[1],
         json!({"field": "nomEntreprise", "old": "Auchan", "new": "Carrefour"})
@@ -107,9 +107,8 @@ fn check_change(old: Value, new: Value, expected: &[(&str, Option<&str>, Option<
     let d = diff(&previous.contracts, &current.contracts);
     assert!(d.added.is_empty() && d.removed.is_empty());
     let got: Vec<(&str, Option<&str>, Option<&str>)> = d
-        .updated
-        .iter()
-        .flat_map(|u| d.changes(u))
+        .updates()
+        .flat_map(|u| u.changes().collect::<Vec<_>>())
         .map(|c| (c.field.name(), c.old, c.new))
         .collect();
     assert_eq!(got, expected);

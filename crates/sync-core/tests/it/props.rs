@@ -180,7 +180,7 @@ proptest! {
             prop_assert!(b.iter().all(|c| c.key() != a[i].key()));
         }
         // The library's own checker agrees.
-        sync_core::check::diff_invariants(&a, &b);
+        sync_core::fuzzing::diff_invariants(&a, &b);
     }
 
     #[test]
@@ -231,7 +231,7 @@ proptest! {
     #[test]
     fn validation_never_panics_on_arbitrary_json(value in json_value()) {
         let bytes = serde_json::to_vec(&value).unwrap();
-        sync_core::check::payload(&bytes);
+        sync_core::fuzzing::payload(&bytes);
         if let Ok(payload) = parse(&bytes) {
             let report = validate(&payload);
             prop_assert!(report.problems.iter().all(|p| p.index.is_none_or(|i| i < payload.contracts.len())));
@@ -245,7 +245,7 @@ proptest! {
         } else {
             serde_json::to_vec(&value).unwrap()
         };
-        sync_core::check::payload(&bytes);
+        sync_core::fuzzing::payload(&bytes);
         let items = value.get("contrats").unwrap_or(&value).as_array().unwrap();
         match parse(&bytes) {
             Ok(payload) => {
@@ -260,7 +260,7 @@ proptest! {
                     for (name, v) in item.as_object().unwrap() {
                         if Field::from_name(name).is_some() && !v.is_string() && !v.is_null() {
                             prop_assert!(report.problems.iter().any(|p| p.index == Some(index)
-                                && p.field.as_deref() == Some(name)
+                                && p.field.as_ref().map(|f| f.name()) == Some(name)
                                 && p.code == sync_core::Code::InvalidType));
                         }
                     }
@@ -286,7 +286,7 @@ proptest! {
 
     #[test]
     fn validation_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        sync_core::check::payload(&bytes);
+        sync_core::fuzzing::payload(&bytes);
         if let Ok(payload) = parse(&bytes) {
             let _ = validate(&payload);
         }
@@ -409,12 +409,12 @@ proptest! {
         let current = changed(current, &after);
         let previous = sync_core::Payload::from_contracts(previous);
         let current = sync_core::Payload::from_contracts(current);
-        let (previous_report, carried) = sync_core::validate_indexed(&previous);
-        prop_assert_eq!(&previous_report, &validate(&previous));
-        let since = diff(&previous.contracts, &current.contracts);
-        prop_assert_eq!(
-            sync_core::validate_since(carried.as_ref(), &since, &current),
-            validate(&current)
-        );
+        let base = sync_core::Baseline::new(&previous);
+        prop_assert_eq!(base.report(), &validate(&previous));
+        let comparison = base.compare(&current);
+        prop_assert_eq!(&comparison.report, &validate(&current));
+        let alone = diff(&previous, &current);
+        prop_assert_eq!(&comparison.diff.same, &alone.same);
+        prop_assert_eq!(&comparison.diff.updated, &alone.updated);
     }
 }

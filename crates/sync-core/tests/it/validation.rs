@@ -17,7 +17,7 @@ fn line(p: &Problem) -> String {
         "#{} {} {}: {} ({severity})",
         p.index.map_or("-".to_owned(), |i| i.to_string()),
         p.contract_code.as_deref().unwrap_or("-"),
-        p.field.as_deref().unwrap_or("-"),
+        p.field.as_ref().map_or("-", |f| f.name()),
         p.code.as_str(),
     )
 }
@@ -726,7 +726,7 @@ fn stored_accounts_are_checked_and_named() {
 fn validating_since_the_export_before_finds_conflicts_with_unchanged_contracts() {
     use std::borrow::Cow;
     use sync_core::gen::{generate, Options};
-    use sync_core::{diff, validate_indexed, validate_since, Field, Payload};
+    use sync_core::{Baseline, Field, Payload};
 
     let generated = generate(&Options {
         contracts: 3 * 8192 + 500,
@@ -758,12 +758,13 @@ fn validating_since_the_export_before_finds_conflicts_with_unchanged_contracts()
 
     let previous = Payload::from_contracts(generated.previous);
     let current = Payload::from_contracts(current);
-    let (previous_report, carried) = validate_indexed(&previous);
-    assert!(previous_report.problems.is_empty(), "{previous_report:?}");
-    let since = diff(&previous.contracts, &current.contracts);
+    let base = Baseline::new(&previous);
+    assert!(base.report().problems.is_empty(), "{:?}", base.report());
+    let comparison = base.compare(&current);
+    let since = &comparison.diff;
     assert!(since.same.len() > current.contracts.len() * 8 / 10);
 
-    let report = validate_since(carried.as_ref(), &since, &current);
+    let report = comparison.report.clone();
     assert_eq!(report, validate(&current));
     let codes: Vec<(Code, usize)> = report
         .problems

@@ -23,7 +23,6 @@ use rayon::prelude::*;
 use crate::contract::{normalize_email, Contract};
 use crate::field::{Field, Role, FIELD_COUNT, GROUP_PLACEMENT, REFERENCES};
 use crate::problem::{Code, Problem};
-use crate::validate::problem;
 
 const HASHER: FixedState = FixedState::with_seed(0x7573_6572_735f_6b65);
 
@@ -91,12 +90,12 @@ struct Found {
 
 /// Every cross-contract problem, in payload order, from the events of every chunk of
 /// contracts in payload order. With `keep`, also where each user, email, reference and group
-/// first shows up (see [`Firsts`]), as the checks find it.
+/// first shows up (see [`FirstOccurrences`]), as the checks find it.
 pub(crate) fn cross_problems(
     contracts: &[Contract<'_>],
     chunks: &[Events<'_>],
     keep: bool,
-) -> (Vec<Problem>, Option<Firsts>) {
+) -> (Vec<Problem>, Option<FirstOccurrences>) {
     let mut found: Vec<Found> = check_keys(contracts, chunks);
     let (users, users_first) = check_users(contracts, chunks, keep);
     let (emails, emails_first) = check_emails(contracts, chunks, keep);
@@ -104,7 +103,7 @@ pub(crate) fn cross_problems(
     let (groups, groups_first) = check_groups(contracts, chunks, keep);
     found.extend([users, emails, references, groups].into_iter().flatten());
     found.par_sort_by_key(|f| (f.index, f.seq));
-    let firsts = keep.then(|| Firsts {
+    let firsts = keep.then(|| FirstOccurrences {
         bits: chunks
             .first()
             .map_or(0, |c| c.users.buckets().trailing_zeros()),
@@ -423,7 +422,7 @@ impl Touched {
 /// references and groups of the contracts changed since this payload against it, instead of
 /// against every contract of the next one: in a payload without conflicts, every contract
 /// that carries a value agrees with where it first shows up.
-pub(crate) struct Firsts {
+pub(crate) struct FirstOccurrences {
     /// How many top bits of a hash choose its bucket.
     bits: u32,
     /// `extra`: the role's place in [`Role::ALL`], and [`ELSEWHERE`].
@@ -511,7 +510,7 @@ fn candidates(tables: &[Table], bits: u32, hash: u64) -> impl Iterator<Item = (u
         .map(|first| (first.index as usize, first.extra))
 }
 
-impl Firsts {
+impl FirstOccurrences {
     /// Whether the users, emails, references and groups of `chunks` (events of `contracts`)
     /// agree with where they first show up in `previous`, the payload these were taken from,
     /// wherever it carries them: the same role, email, names; the same owner of an email;
@@ -671,7 +670,7 @@ fn found(
     Found {
         index,
         seq,
-        problem: problem(index, &contracts[index], field, code, message),
+        problem: Problem::about(index, &contracts[index], field, code, message),
     }
 }
 
@@ -1126,7 +1125,7 @@ mod tests {
             .problems
             .iter()
             .filter(|p| p.code == Code::ReferenceConflict)
-            .map(|p| (p.index, p.field.as_deref()))
+            .map(|p| (p.index, p.field.as_ref().map(|f| f.name())))
             .collect();
         assert!(
             renamed.contains(&(Some(last), Some("nomSite"))),

@@ -2,15 +2,16 @@
 //! replays on every input the fuzzers once found failing.
 //!
 //! Each checker panics when an invariant breaks (that is how a fuzzer sees it), and returns
-//! normally for any input, valid or not, that the library handles as documented.
+//! normally for any input, valid or not, that the library handles as documented. Built with
+//! the `fuzzing` feature only: not part of the documented API.
 
 use foldhash::HashSet;
 
+use crate::baseline::Baseline;
 use crate::contract::Contract;
 use crate::diff::{diff, diff_sequential, Diff};
-use crate::parse::{parse, parse_general, Payload};
-use crate::scan::scan;
-use crate::validate::{validate, validate_indexed, validate_since};
+use crate::parse::{parse, parse_general, scan, Payload};
+use crate::validate::validate;
 
 /// Parses and validates arbitrary bytes. Checks that nothing panics, that the fast scanner
 /// and the general parser agree whenever the scanner accepts the input, that every problem
@@ -53,7 +54,8 @@ pub fn payload(input: &[u8]) {
 
 /// Splits arbitrary bytes in two payloads (at the first `0xff` byte, which UTF-8 never has),
 /// and checks the diff's invariants when both parse (see [`diff_invariants`]), and that
-/// validating the second since the first reports what validating it alone does.
+/// comparing the second with the first as a [`Baseline`] reports what validating it alone
+/// and diffing do.
 pub fn diff_pair(input: &[u8]) {
     let split = input.iter().position(|&b| b == 0xff).unwrap_or(input.len());
     let (previous, current) = (&input[..split], input.get(split + 1..).unwrap_or_default());
@@ -63,14 +65,17 @@ pub fn diff_pair(input: &[u8]) {
     check_report(&previous);
     check_report(&current);
     diff_invariants(&previous.contracts, &current.contracts);
-    let since = diff(&previous.contracts, &current.contracts);
-    let (previous_report, carried) = validate_indexed(&previous);
-    assert_eq!(previous_report, validate(&previous));
+    let base = Baseline::new(&previous);
+    assert_eq!(base.report(), &validate(&previous));
+    let comparison = base.compare(&current);
     assert_eq!(
-        validate_since(carried.as_ref(), &since, &current),
+        comparison.report,
         validate(&current),
-        "validating since the set before reports what validating alone does"
+        "comparing with the set before reports what validating alone does"
     );
+    let alone = diff(&previous, &current);
+    assert_eq!(comparison.diff.same, alone.same);
+    assert_eq!(comparison.diff.updated, alone.updated);
 }
 
 /// The invariants of DESIGN 3.3 on two sets with unique keys (sets with duplicate keys only

@@ -9,9 +9,10 @@
 
 use std::borrow::Cow;
 
+use super::builder::{ContractBuilder, WRAPPER_KEY};
+use super::payload::Payload;
 use crate::contract::{Contract, NARROW_ABSENT};
 use crate::field::{Field, FIELD_COUNT};
-use crate::parse::{ContractBuilder, Payload, WRAPPER_KEY};
 
 /// The scanner met something it does not handle; the general parser takes over.
 #[derive(Debug)]
