@@ -1,0 +1,45 @@
+//! Why a use case could not run: the engine's one error type, mapped to statuses or exit codes
+//! by the adapters, in one place each.
+
+use sync_core::rules::AbsenceProblem;
+use sync_core::ParseError;
+use sync_store::StoreError;
+
+/// A failure of a use case. Refusals of a sync (validation problems, the mass-removal guard)
+/// are not errors but outcomes: see [`SyncOutcome`](crate::SyncOutcome).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed (never a problem of the caller's input).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A list of contracts is not JSON, or not an array of contract objects; `what` names the
+    /// list (`the contracts`, `changes.added`, `changes.updated`).
+    #[error("{what}: {source}")]
+    InvalidJson {
+        /// Which list.
+        what: &'static str,
+        /// Where and why.
+        source: ParseError,
+    },
+    /// Only a sandbox tenant may delete all its data.
+    #[error("tenant {0} is not a sandbox: its contracts cannot be deleted")]
+    NotSandbox(String),
+    /// Session models with a blank code or a repeated model; every problem, one sentence each.
+    #[error("the session models are refused")]
+    InvalidSessionModels(Vec<String>),
+    /// The absences were sent without an email.
+    #[error("email is required")]
+    MissingEmail,
+    /// The email of the absences is no active apprentice's.
+    #[error("{0} is not the email of an active apprentice")]
+    UnknownApprentice(String),
+    /// Absence items with problems; every bad item is listed.
+    #[error("{} bad absence item(s): nothing was changed", .0.len())]
+    InvalidAbsences(Vec<AbsenceProblem>),
+    /// No active contract has the calendar's group.
+    #[error("no active contract has codeGroupe \"{0}\"")]
+    UnknownGroup(String),
+    /// A calendar is not an iCalendar file, or could not be parsed.
+    #[error("{0}")]
+    InvalidCalendar(String),
+}

@@ -1,0 +1,4 @@
+//! The engine's integration tests: the host example, and each use case over a real store.
+
+mod host;
+mod syncs;
