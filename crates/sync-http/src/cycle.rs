@@ -10,7 +10,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use sync_core::cycle::{CycleData, CycleError};
 
-use crate::error::{ApiError, ApiJson, Auth};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Auth};
 use crate::state::{blocking, AppState};
 
 /// The routes of this module.

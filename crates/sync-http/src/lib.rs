@@ -31,6 +31,7 @@ pub mod check;
 pub mod contracts;
 pub mod cycle;
 pub mod error;
+pub mod extract;
 pub mod openapi;
 pub mod state;
 
