@@ -1,10 +1,12 @@
 //! Integration tests: the application of `sync_http::app` over a store in a temporary data
-//! directory, driven without a socket (`tower::ServiceExt::oneshot`).
+//! directory, driven without a socket (`tower::ServiceExt::oneshot`); `routes` also starts
+//! the real server once and talks to it over TCP.
 
 mod calendar;
 mod contracts;
 mod cycle;
 mod extras;
+mod routes;
 
 use std::path::Path;
 use std::sync::Arc;
