@@ -1,3 +1,3 @@
 //! Parse and validate arbitrary bytes as a contract payload.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sync_core::check::payload(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sync_core::fuzzing::payload(data));

@@ -114,7 +114,8 @@ Example:
     /// Run the HTTP API of document 000 on an embedded SQLite database.
     #[command(after_help = "\
 Tokens come from --token TENANT=TOKEN (repeatable) and SYNC_TOKENS=t1=tok1,t2=tok2; only their
-hashes are stored. Stops on Ctrl-C.
+hashes are stored. Logs go to stderr: text (coloured only on a terminal), or with
+--log-format json (or SYNC_LOG_FORMAT=json) one JSON object per line. Stops on Ctrl-C.
 
 Example:
   sync-cli serve --addr 127.0.0.1:8080 --data /var/lib/campus-sync --token school=s3cret")]
@@ -353,13 +354,14 @@ mod tests {
                     a.retry_delay
                 ),
                 Command::Serve(a) => format!(
-                    "serve {} {} {:?} sandbox={} private={} {}",
+                    "serve {} {} {:?} sandbox={} private={} {} log={:?}",
                     a.addr,
                     a.data.display(),
                     a.tokens,
                     a.sandbox,
                     a.calendar_allow_private,
-                    a.max_body_mb
+                    a.max_body_mb,
+                    a.log_format
                 ),
                 Command::Tenant(a) => match a.command {
                     server::TenantCommand::Create(c) => {
@@ -389,12 +391,21 @@ mod tests {
     fn server_commands() {
         check(
             "serve --data d --token a=x --token b=y=z --sandbox --max-body-mb 5",
-            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5"#,
+            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text"#,
         );
         check(
             "serve --addr 0.0.0.0:9000 --data d --calendar-allow-private",
-            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256",
+            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text",
         );
+        check(
+            "serve --data d --log-format json",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json",
+        );
+        check(
+            "serve --data d --log-format text",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text",
+        );
+        check("serve --data d --log-format xml", "error InvalidValue");
         check("serve --data d --token nope", "error ValueValidation");
         check("serve --data d --max-body-mb 0", "error ValueValidation");
         check("serve", "error MissingRequiredArgument");

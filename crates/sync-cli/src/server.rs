@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use sync_store::Store;
 
 /// Arguments of `serve`.
@@ -29,6 +29,28 @@ pub struct ServeArgs {
     /// Largest accepted request body, in MB.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub max_body_mb: u64,
+    /// Format of the log lines on stderr.
+    #[arg(long, value_enum, default_value_t, env = "SYNC_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// Format of `serve`'s log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for a person, coloured only on a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+impl From<LogFormat> for sync_http::LogFormat {
+    fn from(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Text => sync_http::LogFormat::Text,
+            LogFormat::Json => sync_http::LogFormat::Json,
+        }
+    }
 }
 
 /// Arguments of `tenant`.
@@ -94,7 +116,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         calendar_allow_private: args.calendar_allow_private,
         max_body_mb: usize::try_from(args.max_body_mb).unwrap_or(usize::MAX),
     };
-    sync_http::init_tracing();
+    sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sync_core::rules::check_absences;
 
-use crate::error::{ApiError, ApiJson, Auth};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Auth};
 use crate::state::{blocking, AppState};
 
 /// Body of `POST /api/sync/v1/absences-for-student`.

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sync_core::rules::CalendarEvent;
 
-use crate::error::{ApiError, ApiJson, Auth};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Auth};
 use crate::state::{blocking, AppState};
 
 /// How long a calendar fetch may take, connection included.

@@ -18,7 +18,8 @@ use sync_core::rules::{
 use sync_core::{Change, Contract, Payload, Problem, Summary};
 use sync_store::{Listing, Store, SyncWrite, TenantId};
 
-use crate::error::{parse_json, ApiError, ApiJson, Auth, JsonBytes};
+use crate::error::ApiError;
+use crate::extract::{parse_json, ApiJson, Auth, JsonBytes};
 use crate::state::{blocking, AppState};
 
 /// Default page size of the listings.

@@ -2,15 +2,17 @@
 //! data (`POST /lmsapi/admin/import`). The rules are sync-core's `cycle` module; this file
 //! maps requests, the tenant's stored data and the document's error answers.
 
-use axum::extract::State;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use sync_core::cycle::{CycleData, CycleError};
+use sync_store::Tenant;
 
-use crate::error::{ApiError, ApiJson, Auth};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Auth};
 use crate::state::{blocking, AppState};
 
 /// The routes of this module.
@@ -55,25 +57,83 @@ impl IntoResponse for Reply {
     }
 }
 
-/// Runs a route's rule on the tenant's data, off the async workers, under the tenant's lock;
-/// a rule that changes the data and succeeds is saved in one transaction.
-async fn run(
+/// What every cycle route takes: the state, the tenant of the bearer token and the JSON body,
+/// extracted in that order (no valid token is a 401 whatever the body).
+#[derive(Debug)]
+pub struct CycleCall {
     state: AppState,
-    tenant: sync_store::Tenant,
-    writes: bool,
-    rule: impl FnOnce(&mut CycleData) -> Result<Value, CycleError> + Send + 'static,
-) -> Result<Reply, ApiError> {
-    let _guard = state.lock_tenant(tenant.id).await;
-    let store = state.store.clone();
-    blocking(move || {
-        let mut data = store.cycle_data(tenant.id)?;
-        let result = rule(&mut data);
-        if writes && result.is_ok() {
-            store.set_cycle_data(tenant.id, &data)?;
+    tenant: Tenant,
+    request: Value,
+}
+
+impl FromRequest<AppState> for CycleCall {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let Auth(tenant) = Auth::from_request_parts(&mut parts, state).await?;
+        let request = Request::from_parts(parts, body);
+        let ApiJson(request) = ApiJson::from_request(request, state).await?;
+        Ok(CycleCall {
+            state: state.clone(),
+            tenant,
+            request,
+        })
+    }
+}
+
+impl CycleCall {
+    /// The call of a route that reads no body (whatever is sent, even no JSON at all).
+    fn without_body(state: AppState, Auth(tenant): Auth) -> Self {
+        let request = Value::Null;
+        CycleCall {
+            state,
+            tenant,
+            request,
         }
-        Ok(Reply(result))
-    })
-    .await
+    }
+
+    /// Answers with a rule that only reads the tenant's data.
+    async fn read(
+        self,
+        rule: fn(&CycleData, &Value) -> Result<Value, CycleError>,
+    ) -> Result<Reply, ApiError> {
+        self.run(false, move |data, request| rule(data, request))
+            .await
+    }
+
+    /// Answers with a rule that changes the tenant's data, saved in one transaction when the
+    /// rule succeeds.
+    async fn write(
+        self,
+        rule: fn(&mut CycleData, &Value) -> Result<Value, CycleError>,
+    ) -> Result<Reply, ApiError> {
+        self.run(true, rule).await
+    }
+
+    /// Runs a rule on the tenant's data, off the async workers, under the tenant's lock.
+    async fn run(
+        self,
+        writes: bool,
+        rule: impl FnOnce(&mut CycleData, &Value) -> Result<Value, CycleError> + Send + 'static,
+    ) -> Result<Reply, ApiError> {
+        let CycleCall {
+            state,
+            tenant,
+            request,
+        } = self;
+        let _guard = state.lock_tenant(tenant.id).await;
+        let store = state.store.clone();
+        blocking(move || {
+            let mut data = store.cycle_data(tenant.id)?;
+            let result = rule(&mut data, &request);
+            if writes && result.is_ok() {
+                store.set_cycle_data(tenant.id, &data)?;
+            }
+            Ok(Reply(result))
+        })
+        .await
+    }
 }
 
 /// The regulations (cycles) of the portal.
@@ -81,11 +141,10 @@ async fn run(
     request_body(content = Value, description = "`{}`"),
     responses((status = 200, description = "`[{\"cycleId\", \"adminName\", \"name\", \"ruleId\", \"isActive\", \"isDeleted\"}]`")),
     security(("bearer" = [])))]
-pub async fn get_list(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-) -> Result<Reply, ApiError> {
-    run(state, tenant, false, |data| Ok(data.get_list())).await
+pub async fn get_list(State(state): State<AppState>, auth: Auth) -> Result<Reply, ApiError> {
+    CycleCall::without_body(state, auth)
+        .read(|data, _| Ok(data.get_list()))
+        .await
 }
 
 /// The periods of a cycle, starting on or after `filterDate` when given.
@@ -95,15 +154,8 @@ pub async fn get_list(
               (status = 400, description = "1000 or 1010: `{\"isSuccess\": false, \"errorCode\", \"message\"}`"),
               (status = 404, description = "1001")),
     security(("bearer" = [])))]
-pub async fn get_period_list(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<Reply, ApiError> {
-    run(state, tenant, false, move |data| {
-        data.get_period_list(&request)
-    })
-    .await
+pub async fn get_period_list(call: CycleCall) -> Result<Reply, ApiError> {
+    call.read(CycleData::get_period_list).await
 }
 
 /// A member's credits in a period against the period's requirement.
@@ -113,15 +165,8 @@ pub async fn get_period_list(
               (status = 400, description = "1000 or 1002"),
               (status = 404, description = "1001 or 1003")),
     security(("bearer" = [])))]
-pub async fn get_user_progress(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<Reply, ApiError> {
-    run(state, tenant, false, move |data| {
-        data.get_user_progress(&request)
-    })
-    .await
+pub async fn get_user_progress(call: CycleCall) -> Result<Reply, ApiError> {
+    call.read(CycleData::get_user_progress).await
 }
 
 /// A member's status timeline.
@@ -131,15 +176,8 @@ pub async fn get_user_progress(
               (status = 400, description = "1004"),
               (status = 404, description = "1005 or 1009")),
     security(("bearer" = [])))]
-pub async fn get_member_statuses(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<Reply, ApiError> {
-    run(state, tenant, false, move |data| {
-        data.get_member_statuses(&request)
-    })
-    .await
+pub async fn get_member_statuses(call: CycleCall) -> Result<Reply, ApiError> {
+    call.read(CycleData::get_member_statuses).await
 }
 
 /// Replaces a member's whole timeline.
@@ -149,15 +187,8 @@ pub async fn get_member_statuses(
               (status = 400, description = "1004, 1006, 1007 or 1010"),
               (status = 404, description = "1005 or 1009")),
     security(("bearer" = [])))]
-pub async fn update_member_statuses(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<Reply, ApiError> {
-    run(state, tenant, true, move |data| {
-        data.update_member_statuses(&request)
-    })
-    .await
+pub async fn update_member_statuses(call: CycleCall) -> Result<Reply, ApiError> {
+    call.write(CycleData::update_member_statuses).await
 }
 
 /// Changes the fields passed of one status entry.
@@ -167,15 +198,8 @@ pub async fn update_member_statuses(
               (status = 400, description = "1004, 1007 or 1010"),
               (status = 404, description = "1005, 1008 or 1009")),
     security(("bearer" = [])))]
-pub async fn update_member_status(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<Reply, ApiError> {
-    run(state, tenant, true, move |data| {
-        data.update_member_status(&request)
-    })
-    .await
+pub async fn update_member_status(call: CycleCall) -> Result<Reply, ApiError> {
+    call.write(CycleData::update_member_status).await
 }
 
 /// Closes the open status range at the new range's start and adds the new range.
@@ -185,15 +209,8 @@ pub async fn update_member_status(
               (status = 400, description = "1004, 1007 or 1010"),
               (status = 404, description = "1005 or 1009")),
     security(("bearer" = [])))]
-pub async fn change_current_member_status(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<Reply, ApiError> {
-    run(state, tenant, true, move |data| {
-        data.change_current_member_status(&request)
-    })
-    .await
+pub async fn change_current_member_status(call: CycleCall) -> Result<Reply, ApiError> {
+    call.write(CycleData::change_current_member_status).await
 }
 
 /// Loads cycles, periods, members and credits: upsert by id, refused whole with every
@@ -203,11 +220,12 @@ pub async fn change_current_member_status(
     responses((status = 200, description = "`{\"isSuccess\": true, \"imported\": {\"cycles\", \"periods\", \"members\", \"credits\"}}`"),
               (status = 422, description = "every problem, as `{\"path\", \"message\"}`", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn import(
-    State(state): State<AppState>,
-    Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
+    let CycleCall {
+        state,
+        tenant,
+        request,
+    } = call;
     let _guard = state.lock_tenant(tenant.id).await;
     let store = state.store.clone();
     blocking(move || {

@@ -7,7 +7,8 @@
 //! - [`app`] builds the router over an [`AppState`] (tests can drive it without a socket);
 //!   [`app_with`] merges more routes over the same state (the cycle API);
 //! - [`start`] opens the store, registers the configured tokens and listens; [`serve`] runs
-//!   until Ctrl-C.
+//!   until Ctrl-C;
+//! - [`init_tracing`] logs to stderr for a binary, as text or JSON lines ([`LogFormat`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sync_http::ServeError> {
@@ -32,9 +33,11 @@ pub mod check;
 pub mod contracts;
 pub mod cycle;
 pub mod error;
+pub mod extract;
 pub mod openapi;
 pub mod state;
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +51,8 @@ use axum::{Json, Router};
 use sync_store::{hash_token, SqliteStore, Store, StoreError};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Subscriber;
+use tracing_subscriber::fmt::MakeWriter;
 
 pub use error::ApiError;
 pub use state::{AppState, Settings};
@@ -254,11 +259,105 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     server.stop().await
 }
 
-/// Logs to stderr at info level (for binaries; a library user sets up its own subscriber).
-pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
+/// How [`init_tracing`] writes log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Lines for a person, coloured only when stderr is a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line for a log collector (`timestamp`, `level`, `message` and the
+    /// event's fields at the top level), never coloured.
+    Json,
+}
+
+/// Logs to stderr at info level in `format` (for binaries; a library user sets up its own
+/// subscriber). Does nothing if a global subscriber is already set.
+pub fn init_tracing(format: LogFormat) {
+    let terminal = std::io::stderr().is_terminal();
+    let _ = tracing::subscriber::set_global_default(subscriber(format, std::io::stderr, terminal));
+}
+
+/// The subscriber of [`init_tracing`], writing to `writer`; colours only for text on a
+/// terminal.
+fn subscriber<W>(format: LogFormat, writer: W, terminal: bool) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => Box::new(builder.with_ansi(terminal).finish()),
+        LogFormat::Json => Box::new(builder.json().flatten_event(true).with_ansi(false).finish()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A writer into memory, shared with the test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'w> MakeWriter<'w> for Captured {
+        type Writer = Captured;
+
+        fn make_writer(&'w self) -> Captured {
+            self.clone()
+        }
+    }
+
+    /// The lines one request's log line and one debug line give in `format`, to a terminal or
+    /// not: whether they hold colour codes, and whether each one is a JSON object.
+    fn check(format: LogFormat, terminal: bool, (coloured, json): (bool, bool)) {
+        let captured = Captured::default();
+        let subscriber = subscriber(format, captured.clone(), terminal);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!("not at info level");
+            tracing::info!(
+                method = "GET",
+                path = "/api/sync/v1/test",
+                status = 401,
+                "request"
+            );
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let case = format!("{format:?}, terminal: {terminal}: {text:?}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1, "{case}");
+        assert!(lines[0].contains("request"), "{case}");
+        assert_eq!(text.contains("\x1b["), coloured, "{case}");
+        let object = serde_json::from_str::<serde_json::Value>(lines[0]).ok();
+        assert_eq!(object.is_some(), json, "{case}");
+        if let Some(object) = object {
+            assert_eq!(object["level"], "INFO", "{case}");
+            assert_eq!(object["message"], "request", "{case}");
+            assert_eq!(object["status"], 401, "{case}");
+            assert_eq!(object["path"], "/api/sync/v1/test", "{case}");
+            assert!(object["timestamp"].is_string(), "{case}");
+        }
+    }
+
+    #[test]
+    fn log_lines() {
+        check(LogFormat::Text, false, (false, false));
+        check(LogFormat::Text, true, (true, false));
+        check(LogFormat::Json, false, (false, true));
+        check(LogFormat::Json, true, (false, true));
+    }
 }

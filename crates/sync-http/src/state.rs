@@ -1,4 +1,7 @@
-//! The state every handler shares: the store, the per-tenant sync locks and the settings.
+//! The state every handler shares: the store, the per-tenant sync locks and the settings,
+//! and [`blocking`] to run store work off the async workers.
+//!
+//! Imports only `error`; `extract` and the handlers build on it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,9 +1,11 @@
-//! Integration tests: the real `sync-cli` binary on the files of `tests/data`.
+//! Integration tests: the real `sync-cli` binary on the files of `tests/data`, and `serve` as
+//! a process.
 
 mod diff;
 mod gen;
 mod lms_import;
 mod push;
+mod serve;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! Group calendars fetched from a calendar served by the test on loopback.
 
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::{contracts, error_code, start, Options, TOKEN_A, TOKEN_B};
@@ -13,7 +13,7 @@ BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:20250903T130000Z\r\nDTEND:20250903T170000Z\r\n
 END:VCALENDAR\r\n";
 
 /// Serves `/cal.ics`, `/page.html` and a redirect on loopback; stops with the test's runtime.
-async fn calendar_host() -> String {
+pub async fn calendar_host() -> String {
     let app = Router::new()
         .route(
             "/cal.ics",

@@ -1,7 +1,7 @@
 //! Contract sync: auth, sync and re-sync, conflicts, mass removal, paging, delta, dry run,
 //! body errors, restart.
 
-use reqwest::{Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::{codes, contracts, detail_codes, error_code, start, Options, TOKEN_A, TOKEN_B};

@@ -1,7 +1,7 @@
 //! The cycle API of document 004 over HTTP: every route, every error code with its status,
 //! the document's own example requests, the import, tenants kept apart, data kept on restart.
 
-use reqwest::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::{start, Options, TOKEN_A, TOKEN_B};
@@ -210,17 +210,12 @@ async fn import_is_refused_whole_tenants_are_apart_and_data_survives_a_restart()
     let (_, other) = server.post(&cycle("getlist"), TOKEN_B, &json!({})).await;
     assert_eq!(other, json!([]), "tenant b sees nothing of tenant a");
     let (status, _) = server
-        .call(
-            reqwest::Method::POST,
-            &cycle("getlist"),
-            None,
-            Some(&json!({})),
-        )
+        .call(Method::POST, &cycle("getlist"), None, Some(&json!({})))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, answer) = server
         .raw(
-            reqwest::Method::POST,
+            Method::POST,
             &cycle("getperiodlist"),
             Some(TOKEN_A),
             Some(b"{id:".to_vec()),

@@ -1,6 +1,6 @@
 //! Sandbox delete, session models and the integrated listing, absences.
 
-use reqwest::{Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::{contracts, detail_codes, error_code, start, Options, TOKEN_A};

@@ -1,26 +1,33 @@
-//! Integration tests: the real server on 127.0.0.1 with a temporary data directory, driven
-//! with a real HTTP client.
+//! Integration tests: the application of `sync_http::app` over a store in a temporary data
+//! directory, driven without a socket (`tower::ServiceExt::oneshot`); `routes` also starts
+//! the real server once and talks to it over TCP.
 
 mod calendar;
 mod contracts;
 mod cycle;
 mod extras;
+mod routes;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use reqwest::{Client, Method, StatusCode};
+use axum::body::Body;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{Method, Request, StatusCode};
+use axum::Router;
 use serde_json::Value;
-use sync_http::{ServeConfig, Server};
+use sync_http::{AppState, Settings};
+use sync_store::{hash_token, SqliteStore, Store};
+use tower::ServiceExt;
 
 /// Tokens registered by [`start`]: tenant `a` (not sandbox unless asked) and tenant `b`.
 pub const TOKEN_A: &str = "token-a";
 pub const TOKEN_B: &str = "token-b";
 
-/// A running test server.
+/// The application over a store, as the server runs it.
 #[derive(Debug)]
 pub struct TestServer {
-    pub server: Server,
-    pub client: Client,
+    pub app: Router,
 }
 
 /// Options of a test server.
@@ -31,27 +38,59 @@ pub struct Options {
     pub max_body_mb: Option<usize>,
 }
 
+/// Opens the store in `dir` and registers the tokens of tenants `a` and `b` as
+/// `sync_http::start` does, and builds the application over it (no socket). A later `start`
+/// on the same directory, after [`TestServer::stop`], is a restart.
 pub async fn start(dir: &Path, options: Options) -> TestServer {
-    let config = ServeConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        tokens: vec![("a".into(), TOKEN_A.into()), ("b".into(), TOKEN_B.into())],
-        sandbox: options.sandbox,
+    let store = SqliteStore::open(dir).expect("store opens");
+    for (tenant, token) in [("a", TOKEN_A), ("b", TOKEN_B)] {
+        store
+            .upsert_tenant(tenant, &hash_token(token), options.sandbox)
+            .expect("tenant registered");
+    }
+    let settings = Settings {
         calendar_allow_private: options.allow_private,
         max_body_mb: options.max_body_mb.unwrap_or(256),
     };
-    let server = sync_http::start(config).await.expect("server starts");
+    let state = AppState::new(Arc::new(store) as Arc<dyn Store>, settings);
     TestServer {
-        server,
-        client: Client::new(),
+        app: sync_http::app(state),
     }
 }
 
-impl TestServer {
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.server.addr(), path)
+/// Sends one request through `app`, with an optional bearer token and body; returns the
+/// status and the body as JSON (`Value::Null` when it is not JSON).
+pub async fn send(
+    app: &Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(Vec<u8>, &str)>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header(AUTHORIZATION, format!("Bearer {token}"));
     }
+    let body = match body {
+        Some((bytes, content_type)) => {
+            request = request.header(CONTENT_TYPE, content_type);
+            Body::from(bytes)
+        }
+        None => Body::empty(),
+    };
+    let request = request.body(body).expect("a valid request");
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body read");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
 
+impl TestServer {
     /// Sends a request with an optional token and JSON body; returns status and JSON body
     /// (`Value::Null` when the body is not JSON).
     pub async fn call(
@@ -74,20 +113,8 @@ impl TestServer {
         body: Option<Vec<u8>>,
         content_type: &str,
     ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        if let Some(body) = body {
-            request = request.header("Content-Type", content_type).body(body);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status();
-        let bytes = response.bytes().await.expect("body read");
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        let body = body.map(|bytes| (bytes, content_type));
+        send(&self.app, method, path, token, body).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -98,8 +125,9 @@ impl TestServer {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// Drops the application and its store.
     pub async fn stop(self) {
-        self.server.stop().await.expect("server stops");
+        drop(self.app);
     }
 }
 
