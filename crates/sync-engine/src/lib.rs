@@ -32,6 +32,7 @@
 mod absences;
 mod calendar;
 mod contracts;
+mod cycle;
 mod error;
 mod locks;
 mod objects;

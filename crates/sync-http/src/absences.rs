@@ -6,7 +6,6 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_core::rules::check_absences;
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
@@ -34,32 +33,12 @@ pub async fn post_absences(
     Auth(tenant): Auth,
     ApiJson(request): ApiJson<AbsencesRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let email = request.email.trim().to_owned();
-    if email.is_empty() {
-        return Err(ApiError::validation(
-            "email is required",
-            &[json!({"field": "email", "code": "missing_field", "message": "email is required"})],
-        ));
-    }
-    let _guard = state.lock_tenant(tenant.id).await;
-    let store = state.store.clone();
+    let engine = state.engine.clone();
     blocking(move || {
-        if !store.apprentice_is_active(tenant.id, &email)? {
-            return Err(ApiError::NotFound(format!(
-                "{email} is not the email of an active apprentice"
-            )));
-        }
-        let absences = check_absences(&request.data).map_err(|problems| {
-            ApiError::validation(
-                format!(
-                    "{} bad absence item(s): nothing was changed",
-                    problems.len()
-                ),
-                &problems,
-            )
-        })?;
-        store.replace_absences(tenant.id, &email, &absences)?;
-        Ok(Json(json!({"email": email, "absences": absences.len()})))
+        let stored = engine.replace_absences(tenant.id, &request.email, &request.data)?;
+        Ok(Json(
+            json!({"email": request.email.trim(), "absences": stored}),
+        ))
     })
     .await
 }

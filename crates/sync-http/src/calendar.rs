@@ -1,16 +1,14 @@
 //! Group calendars: fetch an ICS URL safely (http, https or webcal; 10 s; 5 MB; no private
-//! address unless allowed; no redirect), parse its events with `icalendar`, keep them per group.
+//! address unless allowed; no redirect); the engine parses its events and keeps them per group.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime, EventLike};
 use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_core::rules::CalendarEvent;
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
@@ -168,61 +166,6 @@ fn describe(err: &reqwest::Error) -> String {
     }
 }
 
-fn format_time(value: DatePerhapsTime) -> String {
-    match value {
-        DatePerhapsTime::Date(date) => date.format("%Y-%m-%d").to_string(),
-        DatePerhapsTime::DateTime(CalendarDateTime::Utc(dt)) => {
-            dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-        }
-        DatePerhapsTime::DateTime(CalendarDateTime::Floating(dt))
-        | DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time: dt, .. }) => {
-            dt.format("%Y-%m-%dT%H:%M:%S").to_string()
-        }
-    }
-}
-
-/// Parses the events of an iCalendar text. Events without a start are left out.
-pub fn parse_events(text: &str) -> Result<Vec<CalendarEvent>, String> {
-    let text = text.trim_start_matches('\u{feff}');
-    if !text
-        .trim_start()
-        .to_ascii_uppercase()
-        .starts_with("BEGIN:VCALENDAR")
-    {
-        return Err(
-            "the calendar URL did not return an iCalendar file (no BEGIN:VCALENDAR)".to_owned(),
-        );
-    }
-    let calendar: icalendar::Calendar = text.parse().map_err(|e: String| {
-        format!(
-            "the iCalendar file could not be parsed: {}",
-            e.lines().next().unwrap_or("")
-        )
-    })?;
-    let mut events = Vec::new();
-    for component in &calendar.components {
-        let CalendarComponent::Event(event) = component else {
-            continue;
-        };
-        let Some(start) = event.get_start().map(format_time) else {
-            continue;
-        };
-        let end = event
-            .get_end()
-            .map(format_time)
-            .unwrap_or_else(|| start.clone());
-        events.push(CalendarEvent {
-            uid: event.get_uid().map(str::to_owned),
-            summary: event.get_summary().map(str::to_owned),
-            start,
-            end,
-            location: event.get_location().map(str::to_owned),
-            description: event.get_description().map(str::to_owned),
-        });
-    }
-    Ok(events)
-}
-
 /// Body of `POST /api/sync/v1/calendar-group-ics`.
 #[derive(Debug, Deserialize)]
 pub struct CalendarRequest {
@@ -247,26 +190,15 @@ pub async fn post_calendar(
     ApiJson(request): ApiJson<CalendarRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let group = request.group_id.trim().to_owned();
-    let store = state.store.clone();
-    let known = {
-        let group = group.clone();
-        blocking(move || Ok(store.group_is_active(tenant.id, &group)?)).await?
-    };
-    if group.is_empty() || !known {
-        return Err(ApiError::NotFound(format!(
-            "no active contract has codeGroupe \"{group}\""
-        )));
-    }
+    let (engine, checked) = (state.engine.clone(), group.clone());
+    blocking(move || Ok(engine.check_calendar_group(tenant.id, &checked)?)).await?;
     let text = fetch(&request.calendar_url, state.settings.calendar_allow_private)
         .await
         .map_err(ApiError::Calendar)?;
-    let store = state.store.clone();
+    let engine = state.engine.clone();
     let answer = blocking(move || {
-        let events = parse_events(&text).map_err(ApiError::Calendar)?;
-        store.replace_events(tenant.id, &group, &events)?;
-        let from = events.iter().map(|e| e.start.as_str()).min();
-        let to = events.iter().map(|e| e.end.as_str()).max();
-        Ok(json!({"groupId": group, "events": events.len(), "from": from, "to": to}))
+        let kept = engine.register_calendar(tenant.id, &group, &text)?;
+        Ok(json!({"groupId": group, "events": kept.events, "from": kept.from, "to": kept.to}))
     })
     .await?;
     Ok(Json(answer))
@@ -331,20 +263,5 @@ mod tests {
         check("ftp://example.org/a.ics", Err(()));
         check("file:///etc/passwd", Err(()));
         check("not a url", Err(()));
-    }
-
-    #[test]
-    fn events() {
-        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n\
-            BEGIN:VEVENT\r\nUID:1\r\nDTSTART:20250901T080000Z\r\nDTEND:20250901T120000Z\r\nSUMMARY:Cours\r\nEND:VEVENT\r\n\
-            BEGIN:VEVENT\r\nUID:2\r\nDTSTART;VALUE=DATE:20250902\r\nSUMMARY:Journ\r\n ée\r\nEND:VEVENT\r\n\
-            END:VCALENDAR\r\n";
-        let events = parse_events(text).unwrap();
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[0].start, "2025-09-01T08:00:00Z");
-        assert_eq!(events[0].end, "2025-09-01T12:00:00Z");
-        assert_eq!(events[1].start, "2025-09-02");
-        assert_eq!(events[1].summary.as_deref(), Some("Journée"));
-        assert!(parse_events("<html></html>").is_err());
     }
 }

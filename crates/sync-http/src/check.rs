@@ -5,7 +5,9 @@
 use sync_core::rules::check_absences;
 
 use crate::absences::AbsencesRequest;
-use crate::calendar::{calendar_url, parse_events, CalendarRequest};
+use sync_engine::parse_events;
+
+use crate::calendar::{calendar_url, CalendarRequest};
 
 /// A body of `POST /api/sync/v1/absences-for-student`: decoded, then its items checked by
 /// the core. Every accepted absence has real dates, its end not before its start.

@@ -8,15 +8,15 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use sync_core::rules::{
-    check_session_models, guard_mass_removal, merge_changes, ChangeProblem, Changes, SessionModel,
+use sync_core::rules::SessionModel;
+use sync_core::{Change, Contract, Problem, Summary};
+use sync_engine::{
+    Applied, ChangesInput, Engine, PreviewOutcome, SyncInput, SyncOptions, SyncOutcome,
 };
-use sync_core::{Change, Contract, Payload, Problem, Summary};
-use sync_store::{Listing, Store, SyncWrite, TenantId};
+use sync_store::{Listing, TenantId};
 
 use crate::error::ApiError;
 use crate::extract::{parse_json, ApiJson, Auth, JsonBytes};
@@ -61,23 +61,6 @@ fn allow_mass_removal(query: &HashMap<String, String>) -> Result<bool, ApiError>
     }
 }
 
-/// What a sync request carries.
-enum Input {
-    /// The whole active set (a bare array or `{"contrats": [...]}`).
-    Full(Bytes),
-    /// `{"changes": {...}}`.
-    Changes(Bytes),
-}
-
-/// What to do once the set is checked and diffed.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Write it (refusing a mass removal unless allowed).
-    Apply { allow_mass_removal: bool },
-    /// Only report the diff.
-    DryRun,
-}
-
 #[derive(Deserialize)]
 struct ChangesBody<'a> {
     #[serde(borrow)]
@@ -95,81 +78,79 @@ struct ChangeLists<'a> {
     removed: Vec<String>,
 }
 
-fn parse_contracts<'a>(bytes: &'a [u8], what: &str) -> Result<Payload<'a>, ApiError> {
-    sync_core::parse(bytes).map_err(|e| ApiError::InvalidJson {
-        message: format!("{what}: {e}"),
-        details: vec![serde_json::to_value(e.to_problem()).unwrap_or_default()],
+/// A list of a delta as the engine takes it: its JSON text, `null` as absent.
+fn delta_list(raw: Option<&RawValue>) -> Option<&[u8]> {
+    raw.map(|raw| raw.get().trim())
+        .filter(|raw| *raw != "null")
+        .map(str::as_bytes)
+}
+
+/// What the body of a sync route is.
+#[derive(Clone, Copy)]
+enum SyncBody {
+    /// The whole active set (a bare array or `{"contrats": [...]}`).
+    Full,
+    /// `{"changes": {...}}`.
+    Changes,
+}
+
+/// Reads a sync body and hands it to the engine, on a blocking thread.
+async fn engine_call<T: Send + 'static>(
+    state: &AppState,
+    bytes: Bytes,
+    body: SyncBody,
+    call: impl FnOnce(&Engine, SyncInput<'_>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let engine = state.engine.clone();
+    blocking(move || match body {
+        SyncBody::Full => call(&engine, SyncInput::Full(&bytes)),
+        SyncBody::Changes => {
+            let body = parse_json::<ChangesBody<'_>>(&bytes)?;
+            let changes = ChangesInput {
+                added: delta_list(body.changes.added),
+                updated: delta_list(body.changes.updated),
+                removed: body.changes.removed,
+            };
+            call(&engine, SyncInput::Changes(changes))
+        }
     })
+    .await
 }
 
-fn parse_list<'a>(raw: Option<&'a RawValue>, what: &str) -> Result<Payload<'a>, ApiError> {
-    match raw {
-        None => Ok(Payload::default()),
-        Some(raw) if raw.get().trim() == "null" => Ok(Payload::default()),
-        Some(raw) => parse_contracts(raw.get().as_bytes(), what),
-    }
+/// Applies a sync and answers it: `{"total", "contrats", "summary", "warnings"}`.
+async fn sync(
+    state: AppState,
+    tenant: TenantId,
+    query: &HashMap<String, String>,
+    bytes: Bytes,
+    body: SyncBody,
+) -> Result<Response, ApiError> {
+    let options = SyncOptions {
+        allow_mass_removal: allow_mass_removal(query)?,
+    };
+    engine_call(&state, bytes, body, move |engine, input| {
+        match engine.sync(tenant, input, options)? {
+            SyncOutcome::Applied(applied) => Ok(json_bytes(sync_answer(&applied)?)),
+            SyncOutcome::Refused(refusal) => Err(refusal.into()),
+            SyncOutcome::Guarded(guarded) => Err(ApiError::MassRemoval(guarded)),
+        }
+    })
+    .await
 }
 
-/// Contracts per chunk of [`Objects`].
-const CHUNK: usize = 1024;
-
-/// Each contract's wire JSON, serialized once, in parallel: chunks of objects joined by
-/// commas, and where each object lies.
-struct Objects {
-    chunks: Vec<(Vec<u8>, Vec<usize>)>,
-}
-
-impl Objects {
-    fn new(contracts: &[Contract<'_>]) -> Self {
-        let chunks = contracts
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut bytes = Vec::with_capacity(chunk.len() * 1024);
-                let mut ends = Vec::with_capacity(chunk.len());
-                for (i, contract) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        bytes.push(b',');
-                    }
-                    contract.write_json(&mut bytes);
-                    ends.push(bytes.len());
-                }
-                (bytes, ends)
-            })
-            .collect();
-        Objects { chunks }
-    }
-
-    /// Contract `i`'s object.
-    fn get(&self, i: usize) -> &str {
-        let (bytes, ends) = &self.chunks[i / CHUNK];
-        let j = i % CHUNK;
-        let start = if j == 0 { 0 } else { ends[j - 1] + 1 };
-        // serde_json writes UTF-8.
-        std::str::from_utf8(&bytes[start..ends[j]]).unwrap_or_default()
-    }
-
-    fn len(&self) -> usize {
-        self.chunks.iter().map(|(_, ends)| ends.len()).sum()
-    }
-}
-
-/// The sync's answer, `{"total", "contrats", "summary", "warnings"}`, around the contracts'
-/// JSON objects already serialized.
-fn sync_answer(
-    objects: &Objects,
-    summary: Summary,
-    warnings: &[&Problem],
-) -> Result<Vec<u8>, ApiError> {
-    let summary = serialize(&summary)?;
-    let warnings = serialize(&warnings)?;
-    let size: usize = objects.chunks.iter().map(|(b, _)| b.len() + 1).sum();
+/// The sync's answer around the contracts' JSON objects already serialized.
+fn sync_answer(applied: &Applied) -> Result<Vec<u8>, ApiError> {
+    let summary = serialize(&applied.summary)?;
+    let warnings = serialize(&applied.warnings)?;
+    let objects = &applied.contracts;
+    let size: usize = objects.chunks().map(|c| c.len() + 1).sum();
     let mut out = Vec::with_capacity(size + summary.len() + warnings.len() + 64);
     out.extend_from_slice(format!("{{\"total\":{},\"contrats\":[", objects.len()).as_bytes());
-    for (i, (bytes, _)) in objects.chunks.iter().enumerate() {
+    for (i, chunk) in objects.chunks().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(bytes);
+        out.extend_from_slice(chunk);
     }
     out.extend_from_slice(b"],\"summary\":");
     out.extend_from_slice(&summary);
@@ -187,121 +168,7 @@ struct DiffAnswer<'c, 'a> {
     removed: Vec<&'c Contract<'a>>,
     changes: BTreeMap<&'c str, Vec<Change<'c>>>,
     summary: Summary,
-    warnings: Vec<&'c Problem>,
-}
-
-/// Parse, merge, validate against stored accounts, diff, guard, write: the whole sync, on a
-/// blocking thread. Returns the answer's bytes.
-fn run_sync(
-    store: &dyn Store,
-    tenant: TenantId,
-    input: Input,
-    mode: Mode,
-) -> Result<Vec<u8>, ApiError> {
-    let active_set = store.active_set(tenant)?;
-    let active = active_set.contracts();
-    let mut known = sync_core::accounts(active);
-    known.extend(store.archived_accounts(tenant)?);
-    let body;
-    let (payload, change_problems): (Payload<'_>, Vec<ChangeProblem>) = match &input {
-        Input::Full(bytes) => (parse_contracts(bytes, "the contracts")?, Vec::new()),
-        Input::Changes(bytes) => {
-            body = parse_json::<ChangesBody<'_>>(bytes)?;
-            let changes = Changes {
-                added: parse_list(body.changes.added, "changes.added")?,
-                updated: parse_list(body.changes.updated, "changes.updated")?,
-                removed: body.changes.removed.clone(),
-            };
-            let merged = merge_changes(active, changes);
-            (Payload::from_contracts(merged.contracts), merged.problems)
-        }
-    };
-    let report = sync_core::validate_with(&payload, &known);
-    let delta_errors = change_problems.iter().filter(|p| p.is_error()).count();
-    if !report.is_valid() || delta_errors > 0 {
-        let errors = report.errors().count() + delta_errors;
-        let mut details: Vec<Value> = change_problems
-            .iter()
-            .filter_map(|p| serde_json::to_value(p).ok())
-            .collect();
-        details.extend(
-            report
-                .problems
-                .iter()
-                .filter_map(|p| serde_json::to_value(p).ok()),
-        );
-        return Err(ApiError::Validation {
-            message: format!("{errors} error(s): the sync is refused and nothing was changed"),
-            details,
-        });
-    }
-    let diff = sync_core::diff(active, &payload.contracts);
-    let warnings: Vec<&Problem> = report.warnings().collect();
-    match mode {
-        Mode::DryRun => {
-            let answer = DiffAnswer {
-                same: diff.same_contracts().collect(),
-                added: diff.added_contracts().collect(),
-                updated: diff.updated_contracts().collect(),
-                removed: diff.removed_contracts().collect(),
-                changes: diff
-                    .updates()
-                    .map(|u| (u.key, u.changes().collect()))
-                    .collect(),
-                summary: diff.summary(),
-                warnings,
-            };
-            serialize(&answer)
-        }
-        Mode::Apply { allow_mass_removal } => {
-            if !allow_mass_removal {
-                guard_mass_removal(active.len(), diff.removed.len(), payload.contracts.len())?;
-            }
-            // Each contract serialized once, on every core: for the store and the answer.
-            let objects = Objects::new(&payload.contracts);
-            let upserted = diff
-                .added
-                .iter()
-                .copied()
-                .chain(diff.updated.iter().map(|u| u.current));
-            let (upsert, upsert_json) = upserted
-                .map(|i| (&payload.contracts[i], objects.get(i)))
-                .unzip();
-            let write = SyncWrite {
-                upsert,
-                upsert_json,
-                archive: diff.removed_contracts().map(Contract::key).collect(),
-            };
-            // The answer is built while the store writes (the database uses one core).
-            let summary = diff.summary();
-            let (written, answer) = rayon::join(
-                || store.apply_sync(tenant, &write),
-                || sync_answer(&objects, summary, &warnings),
-            );
-            written?;
-            tracing::info!(
-                tenant,
-                same = summary.same,
-                added = summary.added,
-                updated = summary.updated,
-                removed = summary.removed,
-                "sync applied"
-            );
-            answer
-        }
-    }
-}
-
-async fn sync(
-    state: AppState,
-    tenant: TenantId,
-    input: Input,
-    mode: Mode,
-) -> Result<Response, ApiError> {
-    let _guard = state.lock_tenant(tenant).await;
-    let store = state.store.clone();
-    let bytes = blocking(move || run_sync(&*store, tenant, input, mode)).await?;
-    Ok(json_bytes(bytes))
+    warnings: &'c [&'c Problem],
 }
 
 /// Syncs the tenant's whole active set.
@@ -324,14 +191,7 @@ pub async fn post_contracts(
     Query(query): Query<HashMap<String, String>>,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Response, ApiError> {
-    let allow_mass_removal = allow_mass_removal(&query)?;
-    sync(
-        state,
-        tenant.id,
-        Input::Full(bytes),
-        Mode::Apply { allow_mass_removal },
-    )
-    .await
+    sync(state, tenant.id, &query, bytes, SyncBody::Full).await
 }
 
 /// Merges a delta into the active set, then syncs the merged set.
@@ -351,14 +211,7 @@ pub async fn post_changes(
     Query(query): Query<HashMap<String, String>>,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Response, ApiError> {
-    let allow_mass_removal = allow_mass_removal(&query)?;
-    sync(
-        state,
-        tenant.id,
-        Input::Changes(bytes),
-        Mode::Apply { allow_mass_removal },
-    )
-    .await
+    sync(state, tenant.id, &query, bytes, SyncBody::Changes).await
 }
 
 /// The same checks and diff as the sync, nothing written.
@@ -373,10 +226,27 @@ pub async fn post_diff(
     Auth(tenant): Auth,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Response, ApiError> {
-    let store = state.store.clone();
-    let bytes =
-        blocking(move || run_sync(&*store, tenant.id, Input::Full(bytes), Mode::DryRun)).await?;
-    Ok(json_bytes(bytes))
+    engine_call(&state, bytes, SyncBody::Full, move |engine, input| {
+        let answer = engine.preview(tenant.id, input, |diff, warnings| {
+            serialize(&DiffAnswer {
+                same: diff.same_contracts().collect(),
+                added: diff.added_contracts().collect(),
+                updated: diff.updated_contracts().collect(),
+                removed: diff.removed_contracts().collect(),
+                changes: diff
+                    .updates()
+                    .map(|u| (u.key, u.changes().collect()))
+                    .collect(),
+                summary: diff.summary(),
+                warnings,
+            })
+        })?;
+        match answer {
+            PreviewOutcome::Compared(bytes) => Ok(json_bytes(bytes?)),
+            PreviewOutcome::Refused(refusal) => Err(refusal.into()),
+        }
+    })
+    .await
 }
 
 /// `?limit=&page=` as (offset, limit).
@@ -470,15 +340,8 @@ pub async fn delete_contracts(
     State(state): State<AppState>,
     Auth(tenant): Auth,
 ) -> Result<Json<Value>, ApiError> {
-    if !tenant.sandbox {
-        return Err(ApiError::Forbidden(format!(
-            "tenant {} is not a sandbox: its contracts cannot be deleted",
-            tenant.name
-        )));
-    }
-    let _guard = state.lock_tenant(tenant.id).await;
-    let store = state.store.clone();
-    blocking(move || Ok(store.delete_all(tenant.id)?)).await?;
+    let engine = state.engine.clone();
+    blocking(move || Ok(engine.delete_all(&tenant)?)).await?;
     Ok(Json(json!({"deleted": true})))
 }
 
@@ -508,17 +371,9 @@ pub async fn put_models(
     Auth(tenant): Auth,
     ApiJson(models): ApiJson<Vec<SessionModel>>,
 ) -> Result<Json<Vec<SessionModel>>, ApiError> {
-    let problems = check_session_models(&models);
-    if !problems.is_empty() {
-        return Err(ApiError::validation(
-            "the session models are refused",
-            &problems,
-        ));
-    }
-    let _guard = state.lock_tenant(tenant.id).await;
-    let store = state.store.clone();
+    let engine = state.engine.clone();
     blocking(move || {
-        store.set_session_models(tenant.id, &models)?;
+        engine.set_session_models(tenant.id, &models)?;
         Ok(Json(models))
     })
     .await

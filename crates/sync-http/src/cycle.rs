@@ -98,8 +98,17 @@ impl CycleCall {
         self,
         rule: fn(&CycleData, &Value) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
-        self.run(false, move |data, request| rule(data, request))
-            .await
+        let CycleCall {
+            state,
+            tenant,
+            request,
+        } = self;
+        let engine = state.engine.clone();
+        blocking(move || {
+            let result = engine.read_cycle_data(tenant.id, |data| rule(data, &request))?;
+            Ok(Reply(result))
+        })
+        .await
     }
 
     /// Answers with a rule that changes the tenant's data, saved in one transaction when the
@@ -108,28 +117,14 @@ impl CycleCall {
         self,
         rule: fn(&mut CycleData, &Value) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
-        self.run(true, rule).await
-    }
-
-    /// Runs a rule on the tenant's data, off the async workers, under the tenant's lock.
-    async fn run(
-        self,
-        writes: bool,
-        rule: impl FnOnce(&mut CycleData, &Value) -> Result<Value, CycleError> + Send + 'static,
-    ) -> Result<Reply, ApiError> {
         let CycleCall {
             state,
             tenant,
             request,
         } = self;
-        let _guard = state.lock_tenant(tenant.id).await;
-        let store = state.store.clone();
+        let engine = state.engine.clone();
         blocking(move || {
-            let mut data = store.cycle_data(tenant.id)?;
-            let result = rule(&mut data, &request);
-            if writes && result.is_ok() {
-                store.set_cycle_data(tenant.id, &data)?;
-            }
+            let result = engine.write_cycle_data(tenant.id, |data| rule(data, &request))?;
             Ok(Reply(result))
         })
         .await
@@ -226,20 +221,19 @@ pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
         tenant,
         request,
     } = call;
-    let _guard = state.lock_tenant(tenant.id).await;
-    let store = state.store.clone();
+    let engine = state.engine.clone();
     blocking(move || {
-        let mut data = store.cycle_data(tenant.id)?;
-        let summary = data.import(&request).map_err(|problems| {
-            ApiError::validation(
-                format!(
-                    "{} problem(s) in the import: nothing was loaded",
-                    problems.len()
-                ),
-                &problems,
-            )
-        })?;
-        store.set_cycle_data(tenant.id, &data)?;
+        let summary = engine
+            .write_cycle_data(tenant.id, |data| data.import(&request))?
+            .map_err(|problems| {
+                ApiError::validation(
+                    format!(
+                        "{} problem(s) in the import: nothing was loaded",
+                        problems.len()
+                    ),
+                    &problems,
+                )
+            })?;
         Ok(Json(json!({"isSuccess": true, "imported": summary})))
     })
     .await

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sync_core::rules::MassRemoval;
+use sync_engine::{EngineError, Refusal};
 use sync_store::StoreError;
 
 /// Everything a request can end with other than success.
@@ -71,6 +72,58 @@ impl ApiError {
                 .iter()
                 .filter_map(|p| serde_json::to_value(p).ok())
                 .collect(),
+        }
+    }
+}
+
+/// Each failure of a use case, as the API answers it.
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        let message = error.to_string();
+        match error {
+            EngineError::Store(e) => ApiError::Store(e),
+            EngineError::InvalidJson { source, .. } => ApiError::InvalidJson {
+                message,
+                details: vec![serde_json::to_value(source.to_problem()).unwrap_or_default()],
+            },
+            EngineError::NotSandbox(_) => ApiError::Forbidden(message),
+            EngineError::InvalidSessionModels(problems) => ApiError::validation(message, &problems),
+            EngineError::MissingEmail => ApiError::validation(
+                message,
+                &[
+                    json!({"field": "email", "code": "missing_field", "message": "email is required"}),
+                ],
+            ),
+            EngineError::InvalidAbsences(problems) => ApiError::validation(message, &problems),
+            EngineError::UnknownApprentice(_) | EngineError::UnknownGroup(_) => {
+                ApiError::NotFound(message)
+            }
+            EngineError::InvalidCalendar(_) => ApiError::Calendar(message),
+        }
+    }
+}
+
+/// A sync refused by validation: 422 with every problem, the delta's first.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let mut details: Vec<Value> = refusal
+            .delta_problems
+            .iter()
+            .filter_map(|p| serde_json::to_value(p).ok())
+            .collect();
+        details.extend(
+            refusal
+                .report
+                .problems
+                .iter()
+                .filter_map(|p| serde_json::to_value(p).ok()),
+        );
+        ApiError::Validation {
+            message: format!(
+                "{} error(s): the sync is refused and nothing was changed",
+                refusal.errors()
+            ),
+            details,
         }
     }
 }

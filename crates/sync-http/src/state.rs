@@ -1,13 +1,12 @@
-//! The state every handler shares: the store, the per-tenant sync locks and the settings,
-//! and [`blocking`] to run store work off the async workers.
+//! The state every handler shares: the engine (over the store) and the settings, and
+//! [`blocking`] to run engine and store work off the async workers.
 //!
 //! Imports only `error`; `extract` and the handlers build on it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use sync_store::{Store, TenantId};
-use tokio::sync::OwnedMutexGuard;
+use sync_engine::Engine;
+use sync_store::Store;
 
 use crate::error::ApiError;
 
@@ -33,31 +32,22 @@ impl Default for Settings {
 /// state and are merged into [`crate::app`]'s router.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The store.
+    /// The use cases, and their per-tenant single flight.
+    pub engine: Arc<Engine>,
+    /// The engine's store, for reads.
     pub store: Arc<dyn Store>,
     /// The settings.
     pub settings: Arc<Settings>,
-    locks: Arc<Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl AppState {
     /// A state over a store.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         AppState {
+            engine: Arc::new(Engine::new(store.clone())),
             store,
             settings: Arc::new(settings),
-            locks: Arc::default(),
         }
-    }
-
-    /// Waits for the tenant's write lock: two writes of one tenant never interleave, writes
-    /// of different tenants run side by side.
-    pub async fn lock_tenant(&self, tenant: TenantId) -> OwnedMutexGuard<()> {
-        let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-            locks.entry(tenant).or_default().clone()
-        };
-        lock.lock_owned().await
     }
 }
 
