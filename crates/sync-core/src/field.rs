@@ -9,37 +9,69 @@ pub const FIELD_COUNT: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Field {
+    /// `codeContrat`: the contract's key.
     CodeContrat,
+    /// `dateDebut`: start date, `DD/MM/YYYY`.
     DateDebut,
+    /// `dateFin`: end date, `DD/MM/YYYY`.
     DateFin,
+    /// `nomEntreprise`: the company's name.
     NomEntreprise,
+    /// `codeGroupe`: group code.
     CodeGroupe,
+    /// `nomGroupe`: group name.
     NomGroupe,
+    /// `codeSite`: site code.
     CodeSite,
+    /// `nomSite`: site name.
     NomSite,
+    /// `codePeriode`: period code.
     CodePeriode,
+    /// `nomPeriode`: period name.
     NomPeriode,
+    /// `codeAnnee`: year code.
     CodeAnnee,
+    /// `nomAnnee`: year name.
     NomAnnee,
+    /// `codeFormation`: programme code.
     CodeFormation,
+    /// `nomFormation`: programme name.
     NomFormation,
+    /// `codeMarque`: brand code.
     CodeMarque,
+    /// `nomMarque`: brand name.
     NomMarque,
+    /// `codeApprenant`: the apprentice's user code.
     CodeApprenant,
+    /// `prenomApprenant`: the apprentice's first name.
     PrenomApprenant,
+    /// `nomApprenant`: the apprentice's last name.
     NomApprenant,
+    /// `emailApprenant`: the apprentice's email.
     EmailApprenant,
+    /// `codePersonnel`: the school tutor's user code.
     CodePersonnel,
+    /// `prenomPersonnel`: the school tutor's first name.
     PrenomPersonnel,
+    /// `nomPersonnel`: the school tutor's last name.
     NomPersonnel,
+    /// `emailPersonnel`: the school tutor's email.
     EmailPersonnel,
+    /// `codeMaitreApprentissage`: the company tutor's user code.
     CodeMaitreApprentissage,
+    /// `prenomMaitreApprentissage`: the company tutor's first name.
     PrenomMaitreApprentissage,
+    /// `nomMaitreApprentissage`: the company tutor's last name.
     NomMaitreApprentissage,
+    /// `emailMaitreApprentissage`: the company tutor's email.
     EmailMaitreApprentissage,
+    /// `missionTitle`: the mission's title.
     MissionTitle,
+    /// `missionDetails`: the mission's details.
     MissionDetails,
+    /// `monthStartGroup`: the group's starting month.
     MonthStartGroup,
+    /// `rncp`: the RNCP code of the qualification.
     Rncp,
 }
 

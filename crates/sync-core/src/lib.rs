@@ -37,6 +37,7 @@
 //! (not part of the documented API).
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod baseline;
 mod contract;

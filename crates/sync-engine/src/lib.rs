@@ -29,6 +29,8 @@
 //! Every method blocks (the store's calls and the parallel core); an async caller runs them
 //! on a blocking thread. Two writes of one tenant never interleave within one engine.
 
+#![warn(missing_docs)]
+
 mod absences;
 mod calendar;
 mod contracts;
