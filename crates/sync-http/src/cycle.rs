@@ -1,5 +1,5 @@
 //! The cycle API of document 004 (`POST /lmsapi/cycle/...`) and the import that loads its
-//! data (`POST /lmsapi/admin/import`). The rules are sync-core's `cycle` module; this file
+//! data (`POST /lmsapi/admin/import`). The rules are sync-cycle's; this file
 //! maps requests, the tenant's stored data and the document's error answers.
 
 use axum::extract::State;
@@ -8,7 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use sync_core::cycle::{CycleData, CycleError};
+use sync_cycle::{
+    ChangeCurrentMemberStatusRequest, CycleData, CycleError, MemberStatusesRequest,
+    PeriodListRequest, UpdateMemberStatusRequest, UpdateMemberStatusesRequest, UserProgressRequest,
+};
 
 use crate::error::{ApiError, ApiJson, Auth};
 use crate::state::{blocking, AppState};
@@ -98,7 +101,7 @@ pub async fn get_list(
 pub async fn get_period_list(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<PeriodListRequest>,
 ) -> Result<Reply, ApiError> {
     run(state, tenant, false, move |data| {
         data.get_period_list(&request)
@@ -116,7 +119,7 @@ pub async fn get_period_list(
 pub async fn get_user_progress(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<UserProgressRequest>,
 ) -> Result<Reply, ApiError> {
     run(state, tenant, false, move |data| {
         data.get_user_progress(&request)
@@ -134,7 +137,7 @@ pub async fn get_user_progress(
 pub async fn get_member_statuses(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<MemberStatusesRequest>,
 ) -> Result<Reply, ApiError> {
     run(state, tenant, false, move |data| {
         data.get_member_statuses(&request)
@@ -152,7 +155,7 @@ pub async fn get_member_statuses(
 pub async fn update_member_statuses(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<UpdateMemberStatusesRequest>,
 ) -> Result<Reply, ApiError> {
     run(state, tenant, true, move |data| {
         data.update_member_statuses(&request)
@@ -170,7 +173,7 @@ pub async fn update_member_statuses(
 pub async fn update_member_status(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<UpdateMemberStatusRequest>,
 ) -> Result<Reply, ApiError> {
     run(state, tenant, true, move |data| {
         data.update_member_status(&request)
@@ -188,7 +191,7 @@ pub async fn update_member_status(
 pub async fn change_current_member_status(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<ChangeCurrentMemberStatusRequest>,
 ) -> Result<Reply, ApiError> {
     run(state, tenant, true, move |data| {
         data.change_current_member_status(&request)

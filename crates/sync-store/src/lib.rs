@@ -28,9 +28,9 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sync_core::cycle::CycleData;
 use sync_core::sync::{is_integrated, Absence, SessionModel};
 use sync_core::{Contract, KnownAccount};
+use sync_cycle::CycleData;
 
 pub use sqlite::SqliteStore;
 pub use token::{hash_token, new_token};

@@ -15,9 +15,9 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::contract::normalize_email;
-use sync_core::cycle::CycleData;
 use sync_core::sync::{Absence, SessionModel};
 use sync_core::{Contract, Field, KnownAccount, Role};
+use sync_cycle::CycleData;
 
 use crate::{
     ActiveSet, CalendarEvent, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId,
