@@ -32,7 +32,6 @@
 pub mod check;
 pub mod contract;
 mod cross;
-pub mod cycle;
 pub mod diff;
 pub mod field;
 pub mod gen;
