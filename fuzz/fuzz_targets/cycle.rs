@@ -1,3 +1,3 @@
 //! Arbitrary requests to the cycle routes (document 004) on a small portal.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sync_core::fuzzing::cycle_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sync_cycle::fuzzing::cycle_request(data));

@@ -1,5 +1,5 @@
 //! `sync-cli lms-import FILE --url BASE_URL`: loads cycle data (document 004) into a server.
-//! The server checks the import as a whole (sync-core's `cycle` rules); the CLI only makes
+//! The server checks the import as a whole (sync-cycle's import rules); the CLI only makes
 //! sure the file is JSON before sending it.
 
 use std::process::ExitCode;

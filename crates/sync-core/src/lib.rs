@@ -47,7 +47,6 @@ mod parse;
 mod problem;
 mod validate;
 
-pub mod cycle;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod gen;

@@ -1,7 +1,7 @@
 //! The cycle API's use cases (document 004): a rule of the cycle domain run on a tenant's
 //! stored cycle data, the data saved when a rule that changes it succeeds.
 
-use sync_core::cycle::CycleData;
+use sync_cycle::CycleData;
 use sync_store::TenantId;
 
 use crate::error::EngineError;

@@ -58,14 +58,14 @@ mod tests {
 
     /// Every input a fuzzer once found failing (`fuzz/regressions/<target>/`) and every seed of
     /// the corpus (`fuzz/corpus/<target>/seed-*`), replayed through the checker of its target:
-    /// the five targets of `fuzz/`, sync-core's checkers included.
+    /// the five targets of `fuzz/`, sync-core's and sync-cycle's checkers included.
     #[test]
     fn replay_fuzz_inputs() {
         let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
         for (target, check) in [
             ("payload", sync_core::fuzzing::payload as fn(&[u8])),
             ("diff", sync_core::fuzzing::diff_pair),
-            ("cycle", sync_core::fuzzing::cycle_request),
+            ("cycle", sync_cycle::fuzzing::cycle_request),
             ("absences", super::absences_body),
             ("calendar", super::calendar_body),
         ] {

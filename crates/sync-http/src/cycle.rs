@@ -1,5 +1,5 @@
 //! The cycle API of document 004 (`POST /lmsapi/cycle/...`) and the import that loads its
-//! data (`POST /lmsapi/admin/import`). The rules are sync-core's `cycle` module; this file
+//! data (`POST /lmsapi/admin/import`). The rules are sync-cycle's; this file
 //! maps requests, the tenant's stored data and the document's error answers.
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -7,8 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use sync_core::cycle::{CycleData, CycleError};
+use sync_cycle::{
+    ChangeCurrentMemberStatusRequest, CycleData, CycleError, MemberStatusesRequest,
+    PeriodListRequest, UpdateMemberStatusRequest, UpdateMemberStatusesRequest, UserProgressRequest,
+};
 use sync_store::Tenant;
 
 use crate::error::ApiError;
@@ -60,13 +64,13 @@ impl IntoResponse for Reply {
 /// What every cycle route takes: the state, the tenant of the bearer token and the JSON body,
 /// extracted in that order (no valid token is a 401 whatever the body).
 #[derive(Debug)]
-pub struct CycleCall {
+pub struct CycleCall<R = Value> {
     state: AppState,
     tenant: Tenant,
-    request: Value,
+    request: R,
 }
 
-impl FromRequest<AppState> for CycleCall {
+impl<R: DeserializeOwned + Send> FromRequest<AppState> for CycleCall<R> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
@@ -92,11 +96,13 @@ impl CycleCall {
             request,
         }
     }
+}
 
+impl<R: Send + 'static> CycleCall<R> {
     /// Answers with a rule that only reads the tenant's data.
     async fn read(
         self,
-        rule: fn(&CycleData, &Value) -> Result<Value, CycleError>,
+        rule: fn(&CycleData, &R) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
         let CycleCall {
             state,
@@ -115,7 +121,7 @@ impl CycleCall {
     /// rule succeeds.
     async fn write(
         self,
-        rule: fn(&mut CycleData, &Value) -> Result<Value, CycleError>,
+        rule: fn(&mut CycleData, &R) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
         let CycleCall {
             state,
@@ -149,7 +155,7 @@ pub async fn get_list(State(state): State<AppState>, auth: Auth) -> Result<Reply
               (status = 400, description = "1000 or 1010: `{\"isSuccess\": false, \"errorCode\", \"message\"}`"),
               (status = 404, description = "1001")),
     security(("bearer" = [])))]
-pub async fn get_period_list(call: CycleCall) -> Result<Reply, ApiError> {
+pub async fn get_period_list(call: CycleCall<PeriodListRequest>) -> Result<Reply, ApiError> {
     call.read(CycleData::get_period_list).await
 }
 
@@ -160,7 +166,7 @@ pub async fn get_period_list(call: CycleCall) -> Result<Reply, ApiError> {
               (status = 400, description = "1000 or 1002"),
               (status = 404, description = "1001 or 1003")),
     security(("bearer" = [])))]
-pub async fn get_user_progress(call: CycleCall) -> Result<Reply, ApiError> {
+pub async fn get_user_progress(call: CycleCall<UserProgressRequest>) -> Result<Reply, ApiError> {
     call.read(CycleData::get_user_progress).await
 }
 
@@ -171,7 +177,9 @@ pub async fn get_user_progress(call: CycleCall) -> Result<Reply, ApiError> {
               (status = 400, description = "1004"),
               (status = 404, description = "1005 or 1009")),
     security(("bearer" = [])))]
-pub async fn get_member_statuses(call: CycleCall) -> Result<Reply, ApiError> {
+pub async fn get_member_statuses(
+    call: CycleCall<MemberStatusesRequest>,
+) -> Result<Reply, ApiError> {
     call.read(CycleData::get_member_statuses).await
 }
 
@@ -182,7 +190,9 @@ pub async fn get_member_statuses(call: CycleCall) -> Result<Reply, ApiError> {
               (status = 400, description = "1004, 1006, 1007 or 1010"),
               (status = 404, description = "1005 or 1009")),
     security(("bearer" = [])))]
-pub async fn update_member_statuses(call: CycleCall) -> Result<Reply, ApiError> {
+pub async fn update_member_statuses(
+    call: CycleCall<UpdateMemberStatusesRequest>,
+) -> Result<Reply, ApiError> {
     call.write(CycleData::update_member_statuses).await
 }
 
@@ -193,7 +203,9 @@ pub async fn update_member_statuses(call: CycleCall) -> Result<Reply, ApiError> 
               (status = 400, description = "1004, 1007 or 1010"),
               (status = 404, description = "1005, 1008 or 1009")),
     security(("bearer" = [])))]
-pub async fn update_member_status(call: CycleCall) -> Result<Reply, ApiError> {
+pub async fn update_member_status(
+    call: CycleCall<UpdateMemberStatusRequest>,
+) -> Result<Reply, ApiError> {
     call.write(CycleData::update_member_status).await
 }
 
@@ -204,7 +216,9 @@ pub async fn update_member_status(call: CycleCall) -> Result<Reply, ApiError> {
               (status = 400, description = "1004, 1007 or 1010"),
               (status = 404, description = "1005 or 1009")),
     security(("bearer" = [])))]
-pub async fn change_current_member_status(call: CycleCall) -> Result<Reply, ApiError> {
+pub async fn change_current_member_status(
+    call: CycleCall<ChangeCurrentMemberStatusRequest>,
+) -> Result<Reply, ApiError> {
     call.write(CycleData::change_current_member_status).await
 }
 

@@ -27,9 +27,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use sync_core::cycle::CycleData;
 use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
+use sync_cycle::CycleData;
 
 pub use sqlite::SqliteStore;
 pub use token::{hash_token, new_token};

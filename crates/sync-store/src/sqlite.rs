@@ -14,10 +14,10 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
-use sync_core::cycle::CycleData;
 use sync_core::normalize_email;
 use sync_core::rules::{Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, Field, KnownAccount, Role};
+use sync_cycle::CycleData;
 
 use crate::{ActiveSet, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId};
 
