@@ -13,7 +13,8 @@ use sync_cycle::{
     ChangeCurrentMemberStatusRequest, CycleData, CycleError, MemberStatusesRequest,
     PeriodListRequest, UpdateMemberStatusRequest, UpdateMemberStatusesRequest, UserProgressRequest,
 };
-use sync_store::Tenant;
+use sync_engine::{Engine, EngineError};
+use sync_store::{Tenant, TenantId};
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
@@ -104,17 +105,11 @@ impl<R: Send + 'static> CycleCall<R> {
         self,
         rule: fn(&CycleData, &R) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
-        let CycleCall {
-            state,
-            tenant,
-            request,
-        } = self;
-        let engine = state.engine.clone();
-        blocking(move || {
-            let result = engine.read_cycle_data(tenant.id, |data| rule(data, &request))?;
-            Ok(Reply(result))
+        self.run(move |engine, tenant, request| {
+            engine.read_cycle_data(tenant, |data| rule(data, &request))
         })
         .await
+        .map(Reply)
     }
 
     /// Answers with a rule that changes the tenant's data, saved in one transaction when the
@@ -123,17 +118,25 @@ impl<R: Send + 'static> CycleCall<R> {
         self,
         rule: fn(&mut CycleData, &R) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
+        self.run(move |engine, tenant, request| {
+            engine.write_cycle_data(tenant, |data| rule(data, &request))
+        })
+        .await
+        .map(Reply)
+    }
+
+    /// Runs an engine call with the tenant and the request, off the async workers.
+    async fn run<T: Send + 'static>(
+        self,
+        call: impl FnOnce(&Engine, TenantId, R) -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let CycleCall {
             state,
             tenant,
             request,
         } = self;
         let engine = state.engine.clone();
-        blocking(move || {
-            let result = engine.write_cycle_data(tenant.id, |data| rule(data, &request))?;
-            Ok(Reply(result))
-        })
-        .await
+        blocking(move || Ok(call(&engine, tenant.id, request)?)).await
     }
 }
 
@@ -230,25 +233,17 @@ pub async fn change_current_member_status(
               (status = 422, description = "every problem, as `{\"path\", \"message\"}`", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
-    let CycleCall {
-        state,
-        tenant,
-        request,
-    } = call;
-    let engine = state.engine.clone();
-    blocking(move || {
-        let summary = engine
-            .write_cycle_data(tenant.id, |data| data.import(&request))?
-            .map_err(|problems| {
-                ApiError::validation(
-                    format!(
-                        "{} problem(s) in the import: nothing was loaded",
-                        problems.len()
-                    ),
-                    &problems,
-                )
-            })?;
-        Ok(Json(json!({"isSuccess": true, "imported": summary})))
-    })
-    .await
+    let imported = call
+        .run(|engine, tenant, request| {
+            engine.write_cycle_data(tenant, |data| data.import(&request))
+        })
+        .await?;
+    let summary = imported.map_err(|problems| {
+        let message = format!(
+            "{} problem(s) in the import: nothing was loaded",
+            problems.len()
+        );
+        ApiError::validation(message, &problems)
+    })?;
+    Ok(Json(json!({"isSuccess": true, "imported": summary})))
 }

@@ -254,10 +254,11 @@ fn relocate(list: ChangeList, p: &Problem) -> ChangeProblem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn contract(code: &str, formation: &str) -> Contract<'static> {
+    /// A contract of formation `formation`, year `Y1` and site `S1`.
+    pub(in crate::rules) fn contract(code: &str, formation: &str) -> Contract<'static> {
         Contract::from_pairs([
             (Field::CodeContrat, code.to_owned()),
             (Field::CodeFormation, formation.to_owned()),

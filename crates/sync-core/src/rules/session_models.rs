@@ -83,15 +83,7 @@ pub fn check_session_models(models: &[SessionModel]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn contract(code: &str, formation: &str) -> Contract<'static> {
-        Contract::from_pairs([
-            (Field::CodeContrat, code.to_owned()),
-            (Field::CodeFormation, formation.to_owned()),
-            (Field::CodeAnnee, "Y1".to_owned()),
-            (Field::CodeSite, "S1".to_owned()),
-        ])
-    }
+    use crate::rules::changes::tests::contract;
 
     #[test]
     fn models() {
