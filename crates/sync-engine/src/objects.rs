@@ -59,18 +59,4 @@ impl ContractObjects {
     pub fn chunks(&self) -> impl Iterator<Item = &[u8]> {
         self.chunks.iter().map(|(bytes, _)| bytes.as_slice())
     }
-
-    /// The JSON array of the contracts.
-    pub fn to_json_array(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.chunks().map(|c| c.len() + 1).sum::<usize>() + 1);
-        out.push(b'[');
-        for (i, chunk) in self.chunks().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(chunk);
-        }
-        out.push(b']');
-        out
-    }
 }
