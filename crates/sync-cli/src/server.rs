@@ -102,7 +102,7 @@ pub fn parse_token_list(raw: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// Runs the server until Ctrl-C.
+/// Runs the server until SIGTERM or SIGINT, then stops it gracefully.
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut tokens = args.tokens;
     if let Ok(raw) = std::env::var("SYNC_TOKENS") {
@@ -115,6 +115,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         sandbox: args.sandbox,
         calendar_allow_private: args.calendar_allow_private,
         max_body_mb: usize::try_from(args.max_body_mb).unwrap_or(usize::MAX),
+        ..sync_http::ServeConfig::default()
     };
     sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
