@@ -81,7 +81,9 @@ async fn read_body(mut body: Body, limit_mb: usize, timeout: Duration) -> Result
     if announced > limit as u64 {
         return Err(ApiError::TooLarge(limit_mb));
     }
-    let mut bytes = Vec::with_capacity(announced as usize);
+    // Room for the announced length, up to a few MiB: a client announcing a large body and
+    // then stalling holds no large allocation.
+    let mut bytes = Vec::with_capacity((announced as usize).min(4 << 20));
     loop {
         let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
         let frame = match tokio::time::timeout(timeout, next).await {
