@@ -115,7 +115,12 @@ Example:
     #[command(after_help = "\
 Tokens come from --token TENANT=TOKEN (repeatable) and SYNC_TOKENS=t1=tok1,t2=tok2; only their
 hashes are stored. Logs go to stderr: text (coloured only on a terminal), or with
---log-format json (or SYNC_LOG_FORMAT=json) one JSON object per line. Stops on Ctrl-C.
+--log-format json (or SYNC_LOG_FORMAT=json) one JSON object per line.
+
+On SIGTERM or SIGINT (Ctrl-C) the server stops accepting connections, lets the requests in
+flight finish (at most --shutdown-timeout seconds) and exits 0. A request whose headers or body
+stall for --read-timeout seconds is answered 408 and closed; at most --max-connections
+connections are served at once, the next ones wait.
 
 Example:
   sync-cli serve --addr 127.0.0.1:8080 --data /var/lib/campus-sync --token school=s3cret")]
@@ -354,14 +359,17 @@ mod tests {
                     a.retry_delay
                 ),
                 Command::Serve(a) => format!(
-                    "serve {} {} {:?} sandbox={} private={} {} log={:?}",
+                    "serve {} {} {:?} sandbox={} private={} {} log={:?} read={} shutdown={} max={}",
                     a.addr,
                     a.data.display(),
                     a.tokens,
                     a.sandbox,
                     a.calendar_allow_private,
                     a.max_body_mb,
-                    a.log_format
+                    a.log_format,
+                    a.read_timeout,
+                    a.shutdown_timeout,
+                    a.max_connections
                 ),
                 Command::Tenant(a) => match a.command {
                     server::TenantCommand::Create(c) => {
@@ -391,23 +399,36 @@ mod tests {
     fn server_commands() {
         check(
             "serve --data d --token a=x --token b=y=z --sandbox --max-body-mb 5",
-            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text"#,
+            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text read=60 shutdown=30 max=1024"#,
         );
         check(
             "serve --addr 0.0.0.0:9000 --data d --calendar-allow-private",
-            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text",
+            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text read=60 shutdown=30 max=1024",
         );
         check(
             "serve --data d --log-format json",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json read=60 shutdown=30 max=1024",
         );
         check(
             "serve --data d --log-format text",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024",
         );
         check("serve --data d --log-format xml", "error InvalidValue");
         check("serve --data d --token nope", "error ValueValidation");
         check("serve --data d --max-body-mb 0", "error ValueValidation");
+        check(
+            "serve --data d --read-timeout 5 --shutdown-timeout 0 --max-connections 2",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=5 shutdown=0 max=2",
+        );
+        check("serve --data d --read-timeout 0", "error ValueValidation");
+        check(
+            "serve --data d --max-connections 0",
+            "error ValueValidation",
+        );
+        check(
+            "serve --data d --shutdown-timeout soon",
+            "error ValueValidation",
+        );
         check("serve", "error MissingRequiredArgument");
         check(
             "tenant create school --data d --sandbox",

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
@@ -29,6 +30,16 @@ pub struct ServeArgs {
     /// Largest accepted request body, in MB.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub max_body_mb: u64,
+    /// Longest wait for a request's headers, and for each part of its body, in seconds: the
+    /// request is answered 408 and its connection closed after it.
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout: u64,
+    /// Longest wait on SIGTERM or SIGINT for the requests in flight to finish, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub shutdown_timeout: u64,
+    /// Most connections served at once; the next ones wait until one closes.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     /// Format of the log lines on stderr.
     #[arg(long, value_enum, default_value_t, env = "SYNC_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -102,7 +113,7 @@ pub fn parse_token_list(raw: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// Runs the server until Ctrl-C.
+/// Runs the server until SIGTERM or SIGINT, then stops it gracefully (exit code 0).
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut tokens = args.tokens;
     if let Ok(raw) = std::env::var("SYNC_TOKENS") {
@@ -115,6 +126,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         sandbox: args.sandbox,
         calendar_allow_private: args.calendar_allow_private,
         max_body_mb: usize::try_from(args.max_body_mb).unwrap_or(usize::MAX),
+        read_timeout: Duration::from_secs(args.read_timeout),
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
     };
     sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -122,6 +136,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(sync_http::serve(config))?;
+    // Past the shutdown timeout, work of closed connections may still run on blocking
+    // threads: do not wait for it (an unfinished sync's transaction is rolled back).
+    runtime.shutdown_background();
     Ok(ExitCode::SUCCESS)
 }
 

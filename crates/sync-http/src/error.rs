@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The body is larger than the configured limit (413).
     #[error("the body is larger than {0} MB")]
     TooLarge(usize),
+    /// The headers or the body did not arrive within the read timeout (408).
+    #[error("the request did not arrive within the read timeout of {} s", .0.as_secs_f64())]
+    RequestTimeout(std::time::Duration),
     /// The body is not sent as `application/json` (415).
     #[error("the body must be sent with Content-Type: application/json")]
     NotJson,
@@ -128,8 +131,9 @@ impl From<Refusal> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the JSON body this error is answered with.
+    pub(crate) fn status_and_body(self) -> (StatusCode, Value) {
         let message = self.to_string();
         let (status, code, details) = match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", vec![]),
@@ -140,6 +144,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::BadParameter(_) => (StatusCode::BAD_REQUEST, "invalid_parameter", vec![]),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", vec![]),
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout", vec![]),
             ApiError::NotJson => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_json", vec![]),
             ApiError::Validation { details, .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -162,6 +167,13 @@ impl IntoResponse for ApiError {
             }
         };
         let body = json!({"error": {"code": code, "message": message, "details": details}});
+        (status, body)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.status_and_body();
         (status, axum::Json(body)).into_response()
     }
 }

@@ -4,11 +4,13 @@
 //!
 //! Imports `error` and `state`, neither of which imports it back; the handlers import it.
 
-use axum::body::Bytes;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use sync_store::{hash_token, Tenant};
 
@@ -41,7 +43,8 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// A JSON body as raw bytes: `Content-Type` checked (415), size capped (413).
+/// A JSON body as raw bytes: `Content-Type` checked (415), size capped (413), each part
+/// awaited at most the read timeout (408).
 #[derive(Debug, Clone)]
 pub struct JsonBytes(pub Bytes);
 
@@ -64,15 +67,41 @@ impl FromRequest<AppState> for JsonBytes {
             return Err(ApiError::NotJson);
         }
         let limit_mb = state.settings.max_body_mb;
-        match Bytes::from_request(req, state).await {
-            Ok(bytes) => Ok(JsonBytes(bytes)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::TooLarge(limit_mb))
+        read_body(req.into_body(), limit_mb, state.settings.read_timeout)
+            .await
+            .map(JsonBytes)
+    }
+}
+
+/// Reads a whole body of at most `limit_mb` MiB (413 beyond), waiting at most `timeout` for
+/// each part of it (408 when the client stalls).
+async fn read_body(mut body: Body, limit_mb: usize, timeout: Duration) -> Result<Bytes, ApiError> {
+    let limit = limit_mb.saturating_mul(1 << 20);
+    let announced = body.size_hint().lower();
+    if announced > limit as u64 {
+        return Err(ApiError::TooLarge(limit_mb));
+    }
+    // Room for the announced length, up to a few MiB: a client announcing a large body and
+    // then stalling holds no large allocation.
+    let mut bytes = Vec::with_capacity((announced as usize).min(4 << 20));
+    loop {
+        let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
+        let frame = match tokio::time::timeout(timeout, next).await {
+            Err(_) => return Err(ApiError::RequestTimeout(timeout)),
+            Ok(None) => return Ok(Bytes::from(bytes)),
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::InvalidJson {
+                    message: format!("the body could not be read: {e}"),
+                    details: vec![],
+                })
             }
-            Err(rejection) => Err(ApiError::InvalidJson {
-                message: format!("the body could not be read: {}", rejection.body_text()),
-                details: vec![],
-            }),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if bytes.len().saturating_add(data.len()) > limit {
+                return Err(ApiError::TooLarge(limit_mb));
+            }
+            bytes.extend_from_slice(&data);
         }
     }
 }

@@ -7,7 +7,11 @@
 //! - [`app`] builds the router over an [`AppState`] (tests can drive it without a socket);
 //!   [`app_with`] merges more routes over the same state (the cycle API);
 //! - [`start`] opens the store, registers the configured tokens and listens; [`serve`] runs
-//!   until Ctrl-C;
+//!   until SIGTERM or SIGINT, then shuts down gracefully: it stops accepting and lets the
+//!   requests in flight finish (within [`ServeConfig::shutdown_timeout`]);
+//! - limits: at most [`ServeConfig::max_connections`] connections at once (the next ones
+//!   wait), and 408 for a request whose headers or body stall past
+//!   [`ServeConfig::read_timeout`];
 //! - [`init_tracing`] logs to stderr for a binary, as text or JSON lines ([`LogFormat`]).
 //!
 //! ```no_run
@@ -30,6 +34,7 @@ pub mod absences;
 pub mod calendar;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod check;
+mod connections;
 pub mod contracts;
 pub mod cycle;
 pub mod error;
@@ -41,7 +46,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
@@ -49,7 +54,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use sync_store::{hash_token, SqliteStore, Store, StoreError};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
@@ -144,6 +149,12 @@ pub struct ServeConfig {
     pub calendar_allow_private: bool,
     /// Largest accepted body, in MiB.
     pub max_body_mb: usize,
+    /// Longest wait for a request's headers, and for each part of its body: 408 after it.
+    pub read_timeout: Duration,
+    /// Longest wait, once stopping, for the requests in flight to finish.
+    pub shutdown_timeout: Duration,
+    /// Most connections served at once; the next ones wait until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for ServeConfig {
@@ -155,6 +166,9 @@ impl Default for ServeConfig {
             sandbox: false,
             calendar_allow_private: false,
             max_body_mb: 256,
+            read_timeout: Duration::from_secs(60),
+            shutdown_timeout: Duration::from_secs(30),
+            max_connections: 1024,
         }
     }
 }
@@ -185,8 +199,8 @@ pub enum ServeError {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
 }
 
 impl Server {
@@ -195,13 +209,13 @@ impl Server {
         self.addr
     }
 
-    /// Stops accepting, lets requests in flight finish, and waits.
+    /// Stops accepting, lets the requests in flight finish within the shutdown timeout
+    /// (closing the connections still open after it), and waits.
     pub async fn stop(self) -> Result<(), ServeError> {
-        let _ = self.shutdown.send(());
-        match self.task.await {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(ServeError::Startup(e.to_string())),
-        }
+        let _ = self.shutdown.send(true);
+        self.task
+            .await
+            .map_err(|e| ServeError::Startup(e.to_string()))
     }
 }
 
@@ -215,6 +229,9 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         sandbox,
         calendar_allow_private,
         max_body_mb,
+        read_timeout,
+        shutdown_timeout,
+        max_connections,
     } = config;
     let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
         let store = SqliteStore::open(&data_dir)?;
@@ -228,21 +245,20 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
     let settings = Settings {
         calendar_allow_private,
         max_body_mb,
+        read_timeout,
     };
     let state = AppState::new(Arc::new(store) as Arc<dyn Store>, settings);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
     let addr = listener.local_addr()?;
-    let (shutdown, signal) = oneshot::channel::<()>();
-    let router = app(state);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = signal.await;
-            })
-            .await
-    });
+    let (shutdown, stop) = watch::channel(false);
+    let limits = connections::Limits {
+        read_timeout,
+        shutdown_timeout,
+        max_connections: max_connections.max(1),
+    };
+    let task = tokio::spawn(connections::serve(listener, app(state), limits, stop));
     tracing::info!(%addr, "listening");
     Ok(Server {
         addr,
@@ -251,12 +267,35 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
     })
 }
 
-/// Runs the server until Ctrl-C.
+/// Runs the server until SIGTERM or SIGINT (Ctrl-C), then stops it gracefully
+/// ([`Server::stop`]).
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let server = start(config).await?;
+    let signal = stop_signal().await?;
+    tracing::info!(signal, "shutting down");
+    server.stop().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM (what service managers and container runtimes send) or SIGINT; returns
+/// its name.
+#[cfg(unix)]
+async fn stop_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    })
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+async fn stop_signal() -> std::io::Result<&'static str> {
     tokio::signal::ctrl_c().await?;
-    tracing::info!("shutting down");
-    server.stop().await
+    Ok("Ctrl-C")
 }
 
 /// How [`init_tracing`] writes log lines.

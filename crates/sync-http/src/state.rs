@@ -4,6 +4,7 @@
 //! Imports only `error`; `extract` and the handlers build on it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sync_engine::Engine;
 use sync_store::Store;
@@ -17,6 +18,8 @@ pub struct Settings {
     pub calendar_allow_private: bool,
     /// Largest accepted body, in MiB.
     pub max_body_mb: usize,
+    /// Longest wait for the next part of a request body (408 after it).
+    pub read_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -24,6 +27,7 @@ impl Default for Settings {
         Settings {
             calendar_allow_private: false,
             max_body_mb: 256,
+            read_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! `sync-cli serve` as a process, its stderr piped (not a terminal): the log lines in each
-//! format.
+//! format, and the graceful stop on SIGTERM and SIGINT.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -48,6 +48,44 @@ impl Served {
         self.lines
             .recv_timeout(Duration::from_secs(30))
             .expect("a log line within 30 s")
+    }
+
+    /// The next line of stderr that contains `text`.
+    fn line_with(&self, text: &str) -> String {
+        loop {
+            let line = self.line();
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    /// The address of the `listening` line of the text format (the first line).
+    fn text_addr(&self) -> String {
+        let listening = self.line_with("listening");
+        listening.rsplit("addr=").next().unwrap().trim().to_owned()
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) to the process.
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal}: {status}");
+    }
+
+    /// The exit code, waiting at most 60 s for the process to end.
+    fn exit_code(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waits") {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "still running after 60 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -118,4 +156,91 @@ fn log_lines_in_each_format() {
         &[("SYNC_LOG_FORMAT", "json")],
         false,
     );
+}
+
+#[test]
+fn sigterm_and_sigint_stop_an_idle_server_with_exit_code_0() {
+    for signal in ["TERM", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut served = Served::start(dir.path(), &[], &[]);
+        let addr = served.text_addr();
+        request(&addr);
+        served.signal(signal);
+        assert_eq!(served.exit_code(), Some(0), "SIG{signal}");
+        assert!(
+            TcpStream::connect(&addr).is_err(),
+            "SIG{signal}: still listening"
+        );
+    }
+}
+
+/// The token of tenant `school` in the SIGTERM test.
+const TOKEN: &str = "s3cret";
+
+/// Everything the server sends on `stream` until it closes it: status and JSON body.
+fn read_answer(stream: &mut TcpStream) -> (u16, Value) {
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .expect("an answer, then close");
+    let status = answer
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[test]
+fn a_sync_in_flight_at_sigterm_is_applied_and_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!("school={TOKEN}");
+    let mut served = Served::start(dir.path(), &["--token", &token], &[]);
+    let addr = served.text_addr();
+    let generated = sync_core::gen::generate(&sync_core::gen::Options {
+        contracts: 20_000,
+        seed: 3,
+        change_rate: 0.0,
+    });
+    let body = serde_json::to_vec(&generated.previous).unwrap();
+    let mut stream = TcpStream::connect(&addr).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    // The head, then `100 Continue` once the handler reads the body: the sync is in flight.
+    let head = format!(
+        "POST /api/sync/v2/contrats HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut continued = [0; 25];
+    stream.read_exact(&mut continued).unwrap();
+    assert_eq!(&continued, b"HTTP/1.1 100 Continue\r\n\r\n");
+    let (start, rest) = body.split_at(body.len() / 2);
+    stream.write_all(start).unwrap();
+    served.signal("TERM");
+    served.line_with("shutting down");
+    stream.write_all(rest).unwrap();
+    let (status, answer) = read_answer(&mut stream);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["summary"]["added"], 20_000, "{answer}");
+    assert_eq!(served.exit_code(), Some(0));
+    drop(served);
+
+    // Restarted on the same data, the server has every contract.
+    let served = Served::start(dir.path(), &[], &[]);
+    let addr = served.text_addr();
+    let mut stream = TcpStream::connect(&addr).expect("connects");
+    let request = format!(
+        "GET /api/sync/v1/contrats-get-all?limit=1&page=1 HTTP/1.1\r\nHost: test\r\n\
+         Authorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let (status, answer) = read_answer(&mut stream);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["total"], 20_000, "{answer}");
 }

@@ -1,12 +1,14 @@
 //! Integration tests: the application of `sync_http::app` over a store in a temporary data
 //! directory, driven without a socket (`tower::ServiceExt::oneshot`); `routes` also starts
-//! the real server once and talks to it over TCP.
+//! the real server once and talks to it over TCP, and `server` drives the real server at its
+//! edges (timeouts, connection cap, stop).
 
 mod calendar;
 mod contracts;
 mod cycle;
 mod extras;
 mod routes;
+mod server;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,6 +53,7 @@ pub async fn start(dir: &Path, options: Options) -> TestServer {
     let settings = Settings {
         calendar_allow_private: options.allow_private,
         max_body_mb: options.max_body_mb.unwrap_or(256),
+        ..Settings::default()
     };
     let state = AppState::new(Arc::new(store) as Arc<dyn Store>, settings);
     TestServer {
