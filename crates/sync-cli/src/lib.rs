@@ -354,14 +354,15 @@ mod tests {
                     a.retry_delay
                 ),
                 Command::Serve(a) => format!(
-                    "serve {} {} {:?} sandbox={} private={} {} log={:?}",
+                    "serve {} {} {:?} sandbox={} private={} {} log={:?} metrics={}",
                     a.addr,
                     a.data.display(),
                     a.tokens,
                     a.sandbox,
                     a.calendar_allow_private,
                     a.max_body_mb,
-                    a.log_format
+                    a.log_format,
+                    a.metrics
                 ),
                 Command::Tenant(a) => match a.command {
                     server::TenantCommand::Create(c) => {
@@ -391,20 +392,30 @@ mod tests {
     fn server_commands() {
         check(
             "serve --data d --token a=x --token b=y=z --sandbox --max-body-mb 5",
-            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text"#,
+            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text metrics=true"#,
         );
         check(
             "serve --addr 0.0.0.0:9000 --data d --calendar-allow-private",
-            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text",
+            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text metrics=true",
         );
         check(
             "serve --data d --log-format json",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json metrics=true",
         );
         check(
             "serve --data d --log-format text",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text metrics=true",
         );
+        check(
+            "serve --data d --metrics false",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text metrics=false",
+        );
+        check(
+            "serve --data d --metrics true",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text metrics=true",
+        );
+        check("serve --data d --metrics no", "error InvalidValue");
+        check("serve --data d --metrics", "error InvalidValue");
         check("serve --data d --log-format xml", "error InvalidValue");
         check("serve --data d --token nope", "error ValueValidation");
         check("serve --data d --max-body-mb 0", "error ValueValidation");

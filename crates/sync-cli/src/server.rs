@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// Largest accepted request body, in MB.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub max_body_mb: u64,
+    /// Serve `GET /metrics` (Prometheus text format, no token needed); `false` makes it a 404.
+    #[arg(long, value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
     /// Format of the log lines on stderr.
     #[arg(long, value_enum, default_value_t, env = "SYNC_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -115,6 +118,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         sandbox: args.sandbox,
         calendar_allow_private: args.calendar_allow_private,
         max_body_mb: usize::try_from(args.max_body_mb).unwrap_or(usize::MAX),
+        metrics: args.metrics,
     };
     sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -8,6 +8,8 @@
 //!   [`app_with`] merges more routes over the same state (the cycle API);
 //! - [`start`] opens the store, registers the configured tokens and listens; [`serve`] runs
 //!   until Ctrl-C;
+//! - [`metrics::Metrics`] counts requests, syncs and cache reads for `GET /metrics` (on unless
+//!   [`Settings::metrics`] is off; not behind the bearer token);
 //! - [`init_tracing`] logs to stderr for a binary, as text or JSON lines ([`LogFormat`]).
 //!
 //! ```no_run
@@ -34,6 +36,7 @@ pub mod contracts;
 pub mod cycle;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod state;
 
@@ -103,11 +106,26 @@ pub fn app(state: AppState) -> Router {
 /// The application with more routes over the same state (their own auth and errors).
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.settings.max_body_mb.saturating_mul(1 << 20);
-    routes()
+    let mut router = routes()
         .merge(cycle::routes())
         .merge(extra)
-        .route("/openapi.json", get(|| async { Json(openapi::openapi()) }))
-        .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
+        .route("/openapi.json", get(|| async { Json(openapi::openapi()) }));
+    if let Some(scraped) = state.metrics.clone() {
+        router = router.route(
+            "/metrics",
+            get(move || metrics::get_metrics(scraped.clone())),
+        );
+    }
+    router = router.fallback(|| async { ApiError::NotFound("no such route".to_owned()) });
+    if let Some(counted) = state.metrics.clone() {
+        // A layer of the router runs after routing, so it sees the route template; added
+        // after the fallback, it counts unmatched requests too.
+        router = router.layer(middleware::from_fn_with_state(
+            counted,
+            metrics::record_request,
+        ));
+    }
+    router
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -144,6 +162,8 @@ pub struct ServeConfig {
     pub calendar_allow_private: bool,
     /// Largest accepted body, in MiB.
     pub max_body_mb: usize,
+    /// Whether `GET /metrics` answers (without a token).
+    pub metrics: bool,
 }
 
 impl Default for ServeConfig {
@@ -155,6 +175,7 @@ impl Default for ServeConfig {
             sandbox: false,
             calendar_allow_private: false,
             max_body_mb: 256,
+            metrics: true,
         }
     }
 }
@@ -215,6 +236,7 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         sandbox,
         calendar_allow_private,
         max_body_mb,
+        metrics,
     } = config;
     let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
         let store = SqliteStore::open(&data_dir)?;
@@ -228,6 +250,7 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
     let settings = Settings {
         calendar_allow_private,
         max_body_mb,
+        metrics,
     };
     let state = AppState::new(Arc::new(store) as Arc<dyn Store>, settings);
     let listener = tokio::net::TcpListener::bind(addr)

@@ -1,7 +1,7 @@
-//! The state every handler shares: the engine (over the store) and the settings, and
-//! [`blocking`] to run engine and store work off the async workers.
+//! The state every handler shares: the engine (over the store), the settings and the
+//! metrics, and [`blocking`] to run engine and store work off the async workers.
 //!
-//! Imports only `error`; `extract` and the handlers build on it.
+//! Imports only `error` and `metrics`; `extract` and the handlers build on it.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use sync_engine::Engine;
 use sync_store::Store;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 /// Settings of a running server that handlers read.
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct Settings {
     pub calendar_allow_private: bool,
     /// Largest accepted body, in MiB.
     pub max_body_mb: usize,
+    /// Whether `GET /metrics` answers and requests are counted.
+    pub metrics: bool,
 }
 
 impl Default for Settings {
@@ -24,6 +27,7 @@ impl Default for Settings {
         Settings {
             calendar_allow_private: false,
             max_body_mb: 256,
+            metrics: true,
         }
     }
 }
@@ -38,15 +42,21 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The settings.
     pub settings: Arc<Settings>,
+    /// The metrics of `GET /metrics`, when [`Settings::metrics`] is on.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
     /// A state over a store.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        let metrics = settings
+            .metrics
+            .then(|| Arc::new(Metrics::new(store.clone())));
         AppState {
             engine: Arc::new(Engine::new(store.clone())),
             store,
             settings: Arc::new(settings),
+            metrics,
         }
     }
 }

@@ -6,6 +6,7 @@ mod calendar;
 mod contracts;
 mod cycle;
 mod extras;
+mod metrics;
 mod routes;
 
 use std::path::Path;
@@ -51,6 +52,7 @@ pub async fn start(dir: &Path, options: Options) -> TestServer {
     let settings = Settings {
         calendar_allow_private: options.allow_private,
         max_body_mb: options.max_body_mb.unwrap_or(256),
+        ..Settings::default()
     };
     let state = AppState::new(Arc::new(store) as Arc<dyn Store>, settings);
     TestServer {
