@@ -40,6 +40,9 @@ pub struct ServeArgs {
     /// Most connections served at once; the next ones wait until one closes.
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+    /// Serve `GET /metrics` (Prometheus text format, no token needed); `false` makes it a 404.
+    #[arg(long, value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
     /// Format of the log lines on stderr.
     #[arg(long, value_enum, default_value_t, env = "SYNC_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -129,6 +132,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         read_timeout: Duration::from_secs(args.read_timeout),
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        metrics: args.metrics,
     };
     sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()

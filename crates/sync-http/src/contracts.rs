@@ -20,6 +20,7 @@ use sync_store::{Listing, TenantId};
 
 use crate::error::ApiError;
 use crate::extract::{parse_json, ApiJson, Auth, JsonBytes};
+use crate::metrics::SyncKind;
 use crate::state::{blocking, AppState};
 
 /// Default page size of the listings.
@@ -128,8 +129,17 @@ async fn sync(
     let options = SyncOptions {
         allow_mass_removal: allow_mass_removal(query)?,
     };
+    let metrics = state.metrics.clone();
+    let kind = match body {
+        SyncBody::Full => SyncKind::Full,
+        SyncBody::Changes => SyncKind::Changes,
+    };
     engine_call(&state, bytes, body, move |engine, input| {
-        match engine.sync(tenant, input, options)? {
+        let outcome = engine.sync(tenant, input, options)?;
+        if let Some(metrics) = &metrics {
+            metrics.record_sync(kind, &outcome);
+        }
+        match outcome {
             SyncOutcome::Applied(applied) => Ok(json_bytes(sync_answer(&applied)?)),
             SyncOutcome::Refused(refusal) => Err(refusal.into()),
             SyncOutcome::Guarded(guarded) => Err(ApiError::MassRemoval(guarded)),

@@ -12,6 +12,8 @@
 //! - limits: at most [`ServeConfig::max_connections`] connections at once (the next ones
 //!   wait), and 408 for a request whose headers or body stall past
 //!   [`ServeConfig::read_timeout`];
+//! - [`metrics::Metrics`] counts requests, syncs and cache reads for `GET /metrics` (on unless
+//!   [`Settings::metrics`] is off; not behind the bearer token);
 //! - [`init_tracing`] logs to stderr for a binary, as text or JSON lines ([`LogFormat`]).
 //!
 //! ```no_run
@@ -39,6 +41,7 @@ pub mod contracts;
 pub mod cycle;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod state;
 
@@ -108,11 +111,26 @@ pub fn app(state: AppState) -> Router {
 /// The application with more routes over the same state (their own auth and errors).
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.settings.max_body_mb.saturating_mul(1 << 20);
-    routes()
+    let mut router = routes()
         .merge(cycle::routes())
         .merge(extra)
-        .route("/openapi.json", get(|| async { Json(openapi::openapi()) }))
-        .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
+        .route("/openapi.json", get(|| async { Json(openapi::openapi()) }));
+    if let Some(scraped) = state.metrics.clone() {
+        router = router.route(
+            "/metrics",
+            get(move || metrics::get_metrics(scraped.clone())),
+        );
+    }
+    router = router.fallback(|| async { ApiError::NotFound("no such route".to_owned()) });
+    if let Some(counted) = state.metrics.clone() {
+        // A layer of the router runs after routing, so it sees the route template; added
+        // after the fallback, it counts unmatched requests too.
+        router = router.layer(middleware::from_fn_with_state(
+            counted,
+            metrics::record_request,
+        ));
+    }
+    router
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -155,6 +173,8 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     /// Most connections served at once; the next ones wait until one closes.
     pub max_connections: usize,
+    /// Whether `GET /metrics` answers (without a token).
+    pub metrics: bool,
 }
 
 impl Default for ServeConfig {
@@ -169,6 +189,7 @@ impl Default for ServeConfig {
             read_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            metrics: true,
         }
     }
 }
@@ -232,6 +253,7 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         read_timeout,
         shutdown_timeout,
         max_connections,
+        metrics,
     } = config;
     let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
         let store = SqliteStore::open(&data_dir)?;
@@ -246,6 +268,7 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         calendar_allow_private,
         max_body_mb,
         read_timeout,
+        metrics,
     };
     let state = AppState::new(Arc::new(store) as Arc<dyn Store>, settings);
     let listener = tokio::net::TcpListener::bind(addr)

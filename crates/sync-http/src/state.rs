@@ -1,7 +1,7 @@
-//! The state every handler shares: the engine (over the store) and the settings, and
-//! [`blocking`] to run engine and store work off the async workers.
+//! The state every handler shares: the engine (over the store), the settings and the
+//! metrics, and [`blocking`] to run engine and store work off the async workers.
 //!
-//! Imports only `error`; `extract` and the handlers build on it.
+//! Imports only `error` and `metrics`; `extract` and the handlers build on it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use sync_engine::Engine;
 use sync_store::Store;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 /// Settings of a running server that handlers read.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct Settings {
     pub max_body_mb: usize,
     /// Longest wait for the next part of a request body (408 after it).
     pub read_timeout: Duration,
+    /// Whether `GET /metrics` answers and requests are counted.
+    pub metrics: bool,
 }
 
 impl Default for Settings {
@@ -28,6 +31,7 @@ impl Default for Settings {
             calendar_allow_private: false,
             max_body_mb: 256,
             read_timeout: Duration::from_secs(60),
+            metrics: true,
         }
     }
 }
@@ -42,15 +46,21 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The settings.
     pub settings: Arc<Settings>,
+    /// The metrics of `GET /metrics`, when [`Settings::metrics`] is on.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
     /// A state over a store.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        let metrics = settings
+            .metrics
+            .then(|| Arc::new(Metrics::new(store.clone())));
         AppState {
             engine: Arc::new(Engine::new(store.clone())),
             store,
             settings: Arc::new(settings),
+            metrics,
         }
     }
 }

@@ -220,6 +220,15 @@ pub struct Page {
     pub contracts: Vec<String>,
 }
 
+/// Counts of [`Store::active_set`] calls since the store was opened (for metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Calls answered from the set kept in memory.
+    pub hits: u64,
+    /// Calls that read the set from the database.
+    pub misses: u64,
+}
+
 /// The server's needs. Every method is scoped by tenant: no call reads or writes another
 /// tenant's data. Methods block; async callers use `spawn_blocking`.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
@@ -231,6 +240,11 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The active contracts, shared: a backend may keep them in memory between calls, as
     /// long as every write it makes (or another process makes) is seen by the next call.
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>>;
+    /// How many [`Store::active_set`] calls were answered from memory and how many read the
+    /// database, since the store was opened; zeros for a backend that keeps nothing in memory.
+    fn cache_stats(&self) -> CacheStats {
+        CacheStats::default()
+    }
     /// The accounts (user code, role, email) of the tenant's archived contracts; with
     /// [`sync_core::accounts`] of the active set, every account the tenant knows.
     fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>>;

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
@@ -19,7 +20,9 @@ use sync_core::rules::{Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, Field, KnownAccount, Role};
 use sync_cycle::CycleData;
 
-use crate::{ActiveSet, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId};
+use crate::{
+    ActiveSet, CacheStats, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId,
+};
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "campus-sync.sqlite3";
@@ -87,6 +90,10 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     /// Each tenant's active set with the `contracts_version` it was read or written at.
     active: Mutex<HashMap<TenantId, (i64, Arc<ActiveSet>)>>,
+    /// `active_set` calls answered from `active`.
+    cache_hits: AtomicU64,
+    /// `active_set` calls that read the database.
+    cache_misses: AtomicU64,
     /// Wakes the checkpoint thread after a commit.
     checkpoint: Mutex<mpsc::Sender<()>>,
 }
@@ -193,6 +200,8 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             active: Mutex::default(),
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
             checkpoint: Mutex::new(checkpoint),
         })
     }
@@ -429,8 +438,10 @@ impl Store for SqliteStore {
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
         let version = self.read(|conn| contracts_version(conn, tenant))?;
         if let Some(set) = self.cached(tenant, version) {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(set);
         }
+        self.cache_misses.fetch_add(1, Ordering::Relaxed);
         let (version, set) = self.read(|conn| {
             // The version and the rows of one snapshot.
             let tx = conn.unchecked_transaction()?;
@@ -451,6 +462,13 @@ impl Store for SqliteStore {
         })?;
         self.remember(tenant, version, set.clone());
         Ok(set)
+    }
+
+    fn cache_stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.cache_hits.load(Ordering::Relaxed),
+            misses: self.cache_misses.load(Ordering::Relaxed),
+        }
     }
 
     fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>> {
@@ -965,6 +983,35 @@ mod tests {
 
         other.delete_all(a.id).unwrap();
         assert_eq!(active_keys(&store, a.id), "");
+    }
+
+    #[test]
+    fn cache_stats_count_reads_from_memory_and_from_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let other = SqliteStore::open(dir.path()).unwrap();
+        let a = store.upsert_tenant("a", &hash_token("ta"), true).unwrap();
+        let check = |hits, misses| {
+            assert_eq!(store.cache_stats(), CacheStats { hits, misses });
+        };
+        check(0, 0);
+        store.active_set(a.id).unwrap();
+        check(0, 1);
+        store.active_set(a.id).unwrap();
+        check(1, 1);
+        // A write keeps the set it leaves in memory.
+        let added = contract("C1", "G1", "F1", "x1@e.fr");
+        let write = SyncWrite {
+            upsert: vec![&added],
+            ..Default::default()
+        };
+        store.apply_sync(a.id, &write).unwrap();
+        store.active_set(a.id).unwrap();
+        check(2, 1);
+        // A write by another process is read from the database.
+        other.delete_all(a.id).unwrap();
+        store.active_set(a.id).unwrap();
+        check(2, 2);
     }
 
     #[test]

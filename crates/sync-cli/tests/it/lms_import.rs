@@ -13,6 +13,7 @@ fn loads_cycle_data_and_shows_a_refusal() {
         sandbox: false,
         calendar_allow_private: false,
         max_body_mb: 16,
+        metrics: true,
         ..sync_http::ServeConfig::default()
     };
     let server = runtime.block_on(sync_http::start(config)).unwrap();

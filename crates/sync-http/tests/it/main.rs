@@ -7,6 +7,7 @@ mod calendar;
 mod contracts;
 mod cycle;
 mod extras;
+mod metrics;
 mod routes;
 mod server;
 
