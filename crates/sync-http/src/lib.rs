@@ -293,32 +293,57 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
 /// Runs the server until SIGTERM or SIGINT (Ctrl-C), then stops it gracefully
 /// ([`Server::stop`]).
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    // The handlers are installed before the server says it listens: a signal sent from then
+    // on stops it gracefully, never by the default action.
+    let stop = StopSignal::install()?;
     let server = start(config).await?;
-    let signal = stop_signal().await?;
+    let signal = stop.recv().await?;
     tracing::info!(signal, "shutting down");
     server.stop().await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Waits for SIGTERM (what service managers and container runtimes send) or SIGINT; returns
-/// its name.
+/// SIGTERM (what service managers and container runtimes send) and SIGINT, caught.
 #[cfg(unix)]
-async fn stop_signal() -> std::io::Result<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    Ok(tokio::select! {
-        _ = terminate.recv() => "SIGTERM",
-        _ = interrupt.recv() => "SIGINT",
-    })
+struct StopSignal {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
 }
 
-/// Waits for Ctrl-C.
+#[cfg(unix)]
+impl StopSignal {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignal {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for one of them; returns its name.
+    async fn recv(mut self) -> std::io::Result<&'static str> {
+        Ok(tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        })
+    }
+}
+
+/// Ctrl-C, where there are no Unix signals.
 #[cfg(not(unix))]
-async fn stop_signal() -> std::io::Result<&'static str> {
-    tokio::signal::ctrl_c().await?;
-    Ok("Ctrl-C")
+struct StopSignal;
+
+#[cfg(not(unix))]
+impl StopSignal {
+    fn install() -> std::io::Result<Self> {
+        Ok(StopSignal)
+    }
+
+    async fn recv(self) -> std::io::Result<&'static str> {
+        tokio::signal::ctrl_c().await?;
+        Ok("Ctrl-C")
+    }
 }
 
 /// How [`init_tracing`] writes log lines.
