@@ -10,6 +10,7 @@ mod extras;
 mod metrics;
 mod routes;
 mod server;
+mod unavailable;
 
 use std::path::Path;
 use std::sync::Arc;
