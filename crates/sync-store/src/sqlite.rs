@@ -6,6 +6,11 @@
 //! tenant's active set is kept in memory, tagged with the tenant's `contracts_version` (bumped
 //! in the same transaction as every contract write): a set whose version is not the stored one
 //! (a write by another process) is read again, so the memory copy is only a cache.
+//!
+//! The schema is the numbered migrations of `migrations/sqlite/`, embedded at build time and
+//! applied by refinery when the store opens (history in `refinery_schema_history`). A failed
+//! statement keeps its `rusqlite::Error` as the [`StoreError`]'s source; a full disk, a
+//! read-only, unopenable or busy database is [`StoreError::Unavailable`].
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

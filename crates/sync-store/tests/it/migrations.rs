@@ -214,3 +214,72 @@ fn the_fixture_opened_twice_is_migrated_once() {
         Some(true)
     );
 }
+
+/// Each table's columns (name, type, not null, default, primary key) and each index (name,
+/// table, unique, partial, columns), by name.
+fn schema(path: &Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let mut out = Vec::new();
+    let mut tables = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    let tables: Vec<String> = tables
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for table in tables {
+        let mut columns = conn
+            .prepare("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)")
+            .unwrap();
+        let columns = columns
+            .query_map([&table], |r| {
+                Ok(format!(
+                    "{table}.{} {} notnull={} default={:?} pk={}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?
+                ))
+            })
+            .unwrap();
+        out.extend(columns.map(Result::unwrap));
+        let mut indexes = conn
+            .prepare(
+                "SELECT l.name, l.\"unique\", l.partial,
+                     (SELECT group_concat(name) FROM pragma_index_info(l.name))
+                 FROM pragma_index_list(?1) AS l ORDER BY l.name",
+            )
+            .unwrap();
+        let indexes = indexes
+            .query_map([&table], |r| {
+                Ok(format!(
+                    "{table} index {} unique={} partial={} ({:?})",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?
+                ))
+            })
+            .unwrap();
+        out.extend(indexes.map(Result::unwrap));
+    }
+    out
+}
+
+#[test]
+fn the_migrated_fixture_has_the_schema_of_a_new_database() {
+    let old = copy_of_fixture();
+    let migrated = SqliteStore::open(old.path()).unwrap();
+    let new = tempfile::tempdir().unwrap();
+    let created = SqliteStore::open(new.path()).unwrap();
+    let (migrated, created) = (schema(migrated.path()), schema(created.path()));
+    assert!(created
+        .iter()
+        .any(|line| line.starts_with("contracts.tenant_id")));
+    assert!(created
+        .iter()
+        .any(|line| line.contains("index contracts_archived")));
+    assert_eq!(migrated, created);
+}
