@@ -21,7 +21,8 @@ pub struct ServeArgs {
     /// A tenant and its bearer token, repeatable; `SYNC_TOKENS=t1=tok1,t2=tok2` adds more.
     #[arg(long = "token", value_name = "TENANT=TOKEN", value_parser = parse_token)]
     pub tokens: Vec<(String, String)>,
-    /// Make the tenants of --token and SYNC_TOKENS sandboxes (DELETE allowed).
+    /// Create the new tenants of --token and SYNC_TOKENS as sandboxes (DELETE allowed); a
+    /// tenant already stored keeps its flag.
     #[arg(long)]
     pub sandbox: bool,
     /// Allow calendar URLs on loopback, private or link-local addresses.
@@ -152,7 +153,16 @@ pub fn tenant(args: TenantArgs) -> anyhow::Result<ExitCode> {
         TenantCommand::Create(args) => {
             let store = sync_store::SqliteStore::open(&args.data)?;
             let token = sync_store::new_token().map_err(anyhow::Error::msg)?;
-            store.upsert_tenant(&args.name, &sync_store::hash_token(&token), args.sandbox)?;
+            // An existing tenant is an error: its sandbox flag and tokens stay as they are.
+            let tenant = match store.create_tenant(&args.name, args.sandbox) {
+                Err(sync_store::StoreError::TenantExists { .. }) => anyhow::bail!(
+                    "tenant {} already exists in {}; nothing was changed",
+                    args.name,
+                    store.path().display()
+                ),
+                created => created?,
+            };
+            store.add_token(tenant.id, &sync_store::hash_token(&token))?;
             eprintln!(
                 "tenant {} ready in {}; its token, shown only this once:",
                 args.name,

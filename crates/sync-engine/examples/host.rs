@@ -16,7 +16,7 @@ pub fn run(out: &mut impl Write) -> Result<(), Box<dyn std::error::Error>> {
     let engine = Engine::new(Arc::new(SqliteStore::open(dir.path())?));
     let school = engine
         .store()
-        .upsert_tenant("school", &hash_token("s3cret"), false)?;
+        .tenant_with_token("school", &hash_token("s3cret"), false)?;
     for name in ["previous.json", "current.json"] {
         let path = format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"));
         let export = std::fs::read(path)?;

@@ -14,7 +14,7 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let engine = Engine::new(Arc::new(SqliteStore::open(dir.path())?));
-//! let school = engine.store().upsert_tenant("school", &hash_token("secret"), false)?;
+//! let school = engine.store().tenant_with_token("school", &hash_token("secret"), false)?;
 //!
 //! let export = br#"[{"codeContrat": "C1", "nomEntreprise": "Acme"}]"#;
 //! match engine.sync(school.id, SyncInput::Full(export), SyncOptions::default())? {

@@ -58,7 +58,7 @@ pub enum ApiError {
     /// The sync would archive too much of the active set (409).
     #[error(transparent)]
     MassRemoval(#[from] MassRemoval),
-    /// The store failed (500).
+    /// The store failed: 503 when it cannot be written or reached now, else 500.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A bug or a crashed worker (500).
@@ -161,6 +161,10 @@ impl ApiError {
                 "mass_removal",
                 vec![json!({"active": m.active, "removed": m.removed, "remaining": m.remaining})],
             ),
+            ApiError::Store(e) if e.is_unavailable() => {
+                tracing::error!(error = %message, "store unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", vec![])
+            }
             ApiError::Store(_) | ApiError::Internal(_) => {
                 tracing::error!(error = %message, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", vec![])

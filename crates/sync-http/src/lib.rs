@@ -258,7 +258,8 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
     let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
         let store = SqliteStore::open(&data_dir)?;
         for (tenant, token) in &tokens {
-            store.upsert_tenant(tenant, &hash_token(token), sandbox)?;
+            // An existing tenant keeps its sandbox flag: `--sandbox` applies to new ones.
+            store.tenant_with_token(tenant, &hash_token(token), sandbox)?;
         }
         Ok(store)
     })

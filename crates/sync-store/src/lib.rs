@@ -9,7 +9,8 @@
 //! use sync_store::{hash_token, SqliteStore, Store, SyncWrite};
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = SqliteStore::open(dir.path()).unwrap();
-//! let tenant = store.upsert_tenant("school", &hash_token("secret"), false).unwrap();
+//! let tenant = store.create_tenant("school", false).unwrap();
+//! store.add_token(tenant.id, &hash_token("secret")).unwrap();
 //! assert_eq!(store.tenant_by_token_hash(&hash_token("secret")).unwrap(), Some(tenant.clone()));
 //!
 //! let payload = sync_core::parse(br#"[{"codeContrat": "C1", "codeGroupe": "G1"}]"#).unwrap();
@@ -18,8 +19,16 @@
 //! assert_eq!(store.active_set(tenant.id).unwrap().contracts()[0].key(), "C1");
 //! ```
 //!
+//! The schema is numbered migrations per backend (`migrations/sqlite/V1__initial.sql`, ...),
+//! applied when a store opens. Errors keep their cause; [`StoreError::Unavailable`] is the
+//! one a caller may retry (a full disk, a read-only or unreachable database). The behaviour
+//! every backend owes the engine is one suite, the `conformance` module (cargo feature
+//! `conformance`), that each backend's tests run.
+//!
 //! **Only sync-store knows SQL.**
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod sqlite;
 mod token;
 
@@ -48,23 +57,77 @@ pub struct Tenant {
     pub sandbox: bool,
 }
 
-/// A failure of the store itself (never a problem of the caller's input).
+/// A boxed error, the cause a [`StoreError`] keeps (a backend's own error type).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failure of the store itself, never a problem of the caller's input, except
+/// [`StoreError::TenantExists`]. Each keeps its cause as its `source()`, and shows it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database failed or could not be opened.
-    #[error("database error: {0}")]
-    Database(String),
+    /// The database cannot be written or reached now: disk full, read-only file, I/O error,
+    /// a file that cannot be opened, or a lock still held after the busy timeout. Nothing of
+    /// the failed call was written; the same call may succeed later.
+    #[error(
+        "the store cannot be written or reached now (disk full, read-only, I/O error or busy); \
+         nothing was changed, retry later: {source}"
+    )]
+    Unavailable {
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The database refused or failed a statement for another reason.
+    #[error("database error: {source}")]
+    Database {
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The schema could not be brought to the version this build uses.
+    #[error("the database schema could not be migrated: {source}")]
+    Migration {
+        /// The migration tool's error.
+        #[source]
+        source: BoxError,
+    },
     /// The data directory could not be created.
-    #[error("data directory {path}: {message}")]
+    #[error("data directory {}: {source}", path.display())]
     DataDir {
         /// The directory.
-        path: String,
-        /// What went wrong.
-        message: String,
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
     /// A stored value could not be read back.
-    #[error("corrupt stored value: {0}")]
-    Corrupt(String),
+    #[error("corrupt stored value: {source}")]
+    Corrupt {
+        /// Why it does not parse.
+        #[source]
+        source: BoxError,
+    },
+    /// [`Store::create_tenant`] of a name that is already a tenant's (nothing was changed).
+    #[error("tenant {name} already exists")]
+    TenantExists {
+        /// The name.
+        name: String,
+    },
+}
+
+impl StoreError {
+    /// Whether the database could not be written or reached ([`StoreError::Unavailable`]):
+    /// worth retrying later, and answered 503 by the server.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(err: serde_json::Error) -> Self {
+        StoreError::Corrupt {
+            source: Box::new(err),
+        }
+    }
 }
 
 /// Result of a store call.
@@ -115,7 +178,9 @@ impl ActiveSet {
             json.push(b'[');
         }
         json.push(b']');
-        let payload = sync_core::parse(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let payload = sync_core::parse(&json).map_err(|e| StoreError::Corrupt {
+            source: Box::new(e),
+        })?;
         let contracts = payload
             .contracts
             .into_par_iter()
@@ -232,8 +297,37 @@ pub struct CacheStats {
 /// The server's needs. Every method is scoped by tenant: no call reads or writes another
 /// tenant's data. Methods block; async callers use `spawn_blocking`.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
-    /// Creates a tenant, or updates its sandbox flag, and binds a token hash to it.
-    fn upsert_tenant(&self, name: &str, token_hash: &str, sandbox: bool) -> Result<Tenant>;
+    /// Creates a tenant; [`StoreError::TenantExists`] if the name is taken, and then the
+    /// stored tenant is left as it is (a tenant's settings change only when asked).
+    fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant>;
+    /// The tenant of this name.
+    fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
+    /// Binds a token hash to a tenant (a hash bound to another tenant moves to this one).
+    fn add_token(&self, tenant: TenantId, token_hash: &str) -> Result<()>;
+    /// The tenant of this name with the token hash bound to it, creating the tenant with
+    /// `sandbox_if_new` if there is none: a stored tenant's sandbox flag is left as it is.
+    fn tenant_with_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        sandbox_if_new: bool,
+    ) -> Result<Tenant> {
+        let tenant = match self.tenant_by_name(name)? {
+            Some(tenant) => tenant,
+            None => match self.create_tenant(name, sandbox_if_new) {
+                // Created meanwhile by another process.
+                Err(StoreError::TenantExists { .. }) => {
+                    self.tenant_by_name(name)?
+                        .ok_or_else(|| StoreError::TenantExists {
+                            name: name.to_owned(),
+                        })?
+                }
+                created => created?,
+            },
+        };
+        self.add_token(tenant.id, token_hash)?;
+        Ok(tenant)
+    }
     /// The tenant owning a token hash.
     fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>>;
 

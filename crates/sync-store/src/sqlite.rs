@@ -6,6 +6,11 @@
 //! tenant's active set is kept in memory, tagged with the tenant's `contracts_version` (bumped
 //! in the same transaction as every contract write): a set whose version is not the stored one
 //! (a write by another process) is read again, so the memory copy is only a cache.
+//!
+//! The schema is the numbered migrations of `migrations/sqlite/`, embedded at build time and
+//! applied by refinery when the store opens (history in `refinery_schema_history`). A failed
+//! statement keeps its `rusqlite::Error` as the [`StoreError`]'s source; a full disk, a
+//! read-only, unopenable or busy database is [`StoreError::Unavailable`].
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -27,60 +32,10 @@ use crate::{
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "campus-sync.sqlite3";
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS tenants (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    sandbox INTEGER NOT NULL DEFAULT 0,
-    session_models TEXT NOT NULL DEFAULT '[]',
-    contracts_version INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY,
-    tenant_id INTEGER NOT NULL REFERENCES tenants(id)
-);
-CREATE TABLE IF NOT EXISTS contracts (
-    id INTEGER PRIMARY KEY,
-    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
-    code TEXT NOT NULL,
-    data TEXT NOT NULL,
-    archived INTEGER NOT NULL DEFAULT 0,
-    group_code TEXT NOT NULL,
-    apprentice_code TEXT NOT NULL,
-    apprentice_email TEXT NOT NULL,
-    tutor_code TEXT NOT NULL,
-    tutor_email TEXT NOT NULL,
-    master_code TEXT NOT NULL,
-    master_email TEXT NOT NULL,
-    UNIQUE (tenant_id, code)
-);
-DROP INDEX IF EXISTS contracts_active;
-DROP INDEX IF EXISTS contracts_integrated;
--- The archived rows only, for the accounts a sync checks new users against.
-CREATE INDEX IF NOT EXISTS contracts_archived ON contracts (tenant_id) WHERE archived = 1;
-DROP INDEX IF EXISTS contracts_group;
-DROP INDEX IF EXISTS contracts_apprentice;
-CREATE TABLE IF NOT EXISTS events (
-    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
-    group_code TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    start TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, group_code, position)
-);
-CREATE TABLE IF NOT EXISTS absences (
-    tenant_id INTEGER NOT NULL REFERENCES tenants(id),
-    email TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, email, position)
-);
-CREATE TABLE IF NOT EXISTS cycle_data (
-    tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),
-    data TEXT NOT NULL
-);
-PRAGMA user_version = 2;
-"#;
+refinery::embed_migrations!("migrations/sqlite");
+
+/// The first migration: the schema the store created before numbered migrations.
+const INITIAL_SCHEMA: &str = include_str!("../migrations/sqlite/V1__initial.sql");
 
 /// The SQLite store.
 #[derive(Debug)]
@@ -98,15 +53,52 @@ pub struct SqliteStore {
     checkpoint: Mutex<mpsc::Sender<()>>,
 }
 
+/// A full disk, a read-only or unreachable file, or a lock held past the busy timeout:
+/// [`StoreError::Unavailable`]; any other failure: [`StoreError::Database`].
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
-        StoreError::Database(err.to_string())
+        if is_unavailable(&err) {
+            StoreError::Unavailable {
+                source: Box::new(err),
+            }
+        } else {
+            StoreError::Database {
+                source: Box::new(err),
+            }
+        }
     }
 }
 
-impl From<serde_json::Error> for StoreError {
-    fn from(err: serde_json::Error) -> Self {
-        StoreError::Corrupt(err.to_string())
+fn is_unavailable(err: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode;
+    matches!(
+        err.sqlite_error_code(),
+        Some(
+            ErrorCode::DiskFull
+                | ErrorCode::ReadOnly
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::CannotOpen
+                | ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+        )
+    )
+}
+
+/// A failed migration, [`StoreError::Unavailable`] when its cause is.
+fn migration_error(err: refinery::Error) -> StoreError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = cause {
+        if e.downcast_ref::<rusqlite::Error>()
+            .is_some_and(is_unavailable)
+        {
+            return StoreError::Unavailable {
+                source: Box::new(err),
+            };
+        }
+        cause = e.source();
+    }
+    StoreError::Migration {
+        source: Box::new(err),
     }
 }
 
@@ -138,24 +130,61 @@ fn connect(path: &Path) -> Result<Connection> {
 /// How long the writer must be idle before the WAL is copied into the database.
 const CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
 
-/// Adds what older databases lack.
-fn migrate(conn: &Connection) -> Result<()> {
-    let has_column = |table: &str, column: &str| -> Result<bool> {
+/// Brings the schema to this build's version: the numbered migrations of
+/// `migrations/sqlite/` not yet applied, each in its transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    adopt_unversioned(conn)?;
+    migrations::runner().run(conn).map_err(migration_error)?;
+    Ok(())
+}
+
+/// A database written before numbered migrations (tables, no migration history) is brought
+/// to the shape of `V1__initial.sql` and recorded as being at version 1, so that the
+/// migrations after it apply. Its oldest shapes lacked `contracts_version` and had the
+/// integrated listing's columns and indexes; any table it lacks is created.
+fn adopt_unversioned(conn: &mut Connection) -> Result<()> {
+    let table_exists = |conn: &Connection, name: &str| -> Result<bool> {
         Ok(conn
+            .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1")?
+            .exists([name])?)
+    };
+    if table_exists(conn, "refinery_schema_history")? || !table_exists(conn, "tenants")? {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let has_column = |table: &str, column: &str| -> Result<bool> {
+        Ok(tx
             .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
             .exists([table, column])?)
     };
     if !has_column("tenants", "contracts_version")? {
-        conn.execute_batch(
+        tx.execute_batch(
             "ALTER TABLE tenants ADD COLUMN contracts_version INTEGER NOT NULL DEFAULT 0",
         )?;
     }
-    // Columns of the integrated listing, now matched in memory against the session models.
+    for index in [
+        "contracts_active",
+        "contracts_integrated",
+        "contracts_group",
+        "contracts_apprentice",
+    ] {
+        tx.execute_batch(&format!("DROP INDEX IF EXISTS {index}"))?;
+    }
     for column in ["integrated", "formation", "year", "site", "period"] {
         if has_column("contracts", column)? {
-            conn.execute_batch(&format!("ALTER TABLE contracts DROP COLUMN {column}"))?;
+            tx.execute_batch(&format!("ALTER TABLE contracts DROP COLUMN {column}"))?;
         }
     }
+    tx.execute_batch(
+        &INITIAL_SCHEMA
+            .replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ")
+            .replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS "),
+    )?;
+    tx.commit()?;
+    migrations::runner()
+        .set_target(refinery::Target::FakeVersion(1))
+        .run(conn)
+        .map_err(migration_error)?;
     Ok(())
 }
 
@@ -179,21 +208,22 @@ fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>> {
                 }
             }
         })
-        .map_err(|e| StoreError::Database(format!("checkpoint thread: {e}")))?;
+        .map_err(|e| StoreError::Database {
+            source: Box::new(e),
+        })?;
     Ok(sender)
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
-            path: data_dir.display().to_string(),
-            message: e.to_string(),
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
         })?;
         let path = data_dir.join(DATABASE_FILE);
-        let writer = connect(&path)?;
-        writer.execute_batch(SCHEMA)?;
-        migrate(&writer)?;
+        let mut writer = connect(&path)?;
+        migrate(&mut writer)?;
         let checkpoint = spawn_checkpointer(&path)?;
         Ok(SqliteStore {
             path,
@@ -392,27 +422,55 @@ fn email(contract: &Contract<'_>, field: Field) -> String {
 }
 
 impl Store for SqliteStore {
-    fn upsert_tenant(&self, name: &str, token_hash: &str, sandbox: bool) -> Result<Tenant> {
+    fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO tenants (name, sandbox) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO UPDATE SET sandbox = excluded.sandbox",
-                params![name, sandbox],
-            )?;
-            let id: TenantId =
-                tx.query_row("SELECT id FROM tenants WHERE name = ?1", [name], |r| {
-                    r.get(0)
-                })?;
+            let id: Option<TenantId> = tx
+                .query_row(
+                    "INSERT INTO tenants (name, sandbox) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                    params![name, sandbox],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match id {
+                Some(id) => Ok(Tenant {
+                    id,
+                    name: name.to_owned(),
+                    sandbox,
+                }),
+                None => Err(StoreError::TenantExists {
+                    name: name.to_owned(),
+                }),
+            }
+        })
+    }
+
+    fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, name, sandbox FROM tenants WHERE name = ?1",
+                    [name],
+                    |r| {
+                        Ok(Tenant {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            sandbox: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+    }
+
+    fn add_token(&self, tenant: TenantId, token_hash: &str) -> Result<()> {
+        self.write(|tx| {
             tx.execute(
                 "INSERT INTO tokens (hash, tenant_id) VALUES (?1, ?2)
                  ON CONFLICT (hash) DO UPDATE SET tenant_id = excluded.tenant_id",
-                params![token_hash, id],
+                params![token_hash, tenant],
             )?;
-            Ok(Tenant {
-                id,
-                name: name.to_owned(),
-                sandbox,
-            })
+            Ok(())
         })
     }
 
@@ -748,7 +806,6 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash_token;
 
     fn contract(code: &str, group: &str, formation: &str, email: &str) -> Contract<'static> {
         Contract::from_pairs([
@@ -770,120 +827,6 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join(" ")
-    }
-
-    #[test]
-    fn sync_archive_unarchive_page_and_isolation() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        let a = store.upsert_tenant("a", &hash_token("ta"), false).unwrap();
-        let b = store.upsert_tenant("b", &hash_token("tb"), true).unwrap();
-        let set = [
-            contract("C2", "G1", "F1", "x2@e.fr"),
-            contract("C1", "G1", "F2", "X1@E.fr"),
-            contract("C3", "G2", "F1", "x3@e.fr"),
-        ];
-        let write = SyncWrite {
-            upsert: set.iter().collect(),
-            ..Default::default()
-        };
-        store.apply_sync(a.id, &write).unwrap();
-        let all = store.page(a.id, Listing::Transmitted, 0, 10).unwrap();
-        assert_eq!((all.total, keys(&all).as_str()), (3, "C1 C2 C3"));
-        let second = store.page(a.id, Listing::Transmitted, 1, 1).unwrap();
-        assert_eq!((second.total, keys(&second).as_str()), (3, "C2"));
-        assert_eq!(
-            store.page(b.id, Listing::Transmitted, 0, 10).unwrap().total,
-            0
-        );
-
-        store
-            .apply_sync(
-                a.id,
-                &SyncWrite {
-                    archive: vec!["C2"],
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        assert_eq!(
-            keys(&store.page(a.id, Listing::Transmitted, 0, 10).unwrap()),
-            "C1 C3"
-        );
-        assert_eq!(store.active_set(a.id).unwrap().len(), 2);
-        // Archived contracts still count as known accounts.
-        assert_eq!(store.archived_accounts(a.id).unwrap().len(), 1);
-        assert!(store.apprentice_is_active(a.id, " x1@e.FR ").unwrap());
-        assert!(!store.apprentice_is_active(a.id, "x2@e.fr").unwrap());
-        assert!(!store.apprentice_is_active(b.id, "x1@e.fr").unwrap());
-
-        store
-            .apply_sync(
-                a.id,
-                &SyncWrite {
-                    upsert: vec![&set[0]],
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        assert_eq!(
-            keys(&store.page(a.id, Listing::Transmitted, 0, 10).unwrap()),
-            "C1 C2 C3"
-        );
-
-        let model = SessionModel {
-            formation: "F1".into(),
-            year: "Y".into(),
-            site: None,
-            period: None,
-        };
-        store
-            .set_session_models(a.id, std::slice::from_ref(&model))
-            .unwrap();
-        assert_eq!(
-            keys(&store.page(a.id, Listing::Integrated, 0, 10).unwrap()),
-            "C2 C3"
-        );
-        assert_eq!(
-            store.session_models(a.id).unwrap(),
-            std::slice::from_ref(&model)
-        );
-        // Offsets and totals of both listings, from this store and from a store opened
-        // afresh on the same database (its active set read back from the rows).
-        let reopened = SqliteStore::open(dir.path()).unwrap();
-        for s in [&store, &reopened] {
-            let integrated = s.page(a.id, Listing::Integrated, 1, 1).unwrap();
-            assert_eq!((keys(&integrated), integrated.total), ("C3".into(), 2));
-            let transmitted = s.page(a.id, Listing::Transmitted, 2, 5).unwrap();
-            assert_eq!((keys(&transmitted), transmitted.total), ("C3".into(), 3));
-            let beyond = s.page(a.id, Listing::Transmitted, 3, 5).unwrap();
-            assert_eq!((keys(&beyond), beyond.total), (String::new(), 3));
-            let first = s.page(a.id, Listing::Transmitted, 0, 1).unwrap();
-            assert_eq!(first.contracts, [serde_json::to_string(&set[1]).unwrap()]);
-        }
-        // Other models, other integrated contracts, whichever store set them.
-        let other_model = SessionModel {
-            formation: "F2".into(),
-            ..model.clone()
-        };
-        reopened
-            .set_session_models(a.id, std::slice::from_ref(&other_model))
-            .unwrap();
-        for s in [&store, &reopened] {
-            let integrated = s.page(a.id, Listing::Integrated, 0, 10).unwrap();
-            assert_eq!((keys(&integrated), integrated.total), ("C1".into(), 1));
-        }
-        store
-            .set_session_models(a.id, std::slice::from_ref(&model))
-            .unwrap();
-
-        assert!(store.group_is_active(a.id, "G2").unwrap());
-        assert!(!store.group_is_active(b.id, "G2").unwrap());
-        store.delete_all(a.id).unwrap();
-        assert_eq!(
-            store.page(a.id, Listing::Transmitted, 0, 10).unwrap().total,
-            0
-        );
     }
 
     #[test]
@@ -934,63 +877,11 @@ mod tests {
     }
 
     #[test]
-    fn cached_active_set_follows_every_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).unwrap();
-        // Another process on the same database.
-        let other = SqliteStore::open(dir.path()).unwrap();
-        let a = store.upsert_tenant("a", &hash_token("ta"), true).unwrap();
-        let set = [
-            contract("C2", "G1", "F1", "x2@e.fr"),
-            contract("C1", "G1", "F2", "x1@e.fr"),
-            contract("C3", "G2", "F1", "x3@e.fr"),
-        ];
-        assert_eq!(active_keys(&store, a.id), "");
-        let write = SyncWrite {
-            upsert: set.iter().collect(),
-            ..Default::default()
-        };
-        store.apply_sync(a.id, &write).unwrap();
-        assert_eq!(active_keys(&store, a.id), "C1 C2 C3");
-        let archive = SyncWrite {
-            archive: vec!["C2"],
-            ..Default::default()
-        };
-        other.apply_sync(a.id, &archive).unwrap();
-        assert_eq!(active_keys(&store, a.id), "C1 C3");
-        assert!(store.group_is_active(a.id, " G2 ").unwrap());
-
-        // The set derived in memory is the one read back from the database.
-        let changed = contract("C3", "G3", "F9", "X3@E.fr");
-        let back = contract("C2", "G1", "F1", "x2@e.fr");
-        let write = SyncWrite {
-            upsert: vec![&changed, &back],
-            archive: vec!["C1"],
-            ..Default::default()
-        };
-        store.apply_sync(a.id, &write).unwrap();
-        let cached = store.active_set(a.id).unwrap();
-        let fresh = SqliteStore::open(dir.path()).unwrap();
-        assert_eq!(
-            cached.contracts(),
-            fresh.active_set(a.id).unwrap().contracts()
-        );
-        assert_eq!(active_keys(&store, a.id), "C2 C3");
-        assert!(store.group_is_active(a.id, "G3").unwrap());
-        assert!(!store.group_is_active(a.id, "G2").unwrap());
-        assert!(store.apprentice_is_active(a.id, "x3@e.fr").unwrap());
-        assert!(!store.apprentice_is_active(a.id, "x1@e.fr").unwrap());
-
-        other.delete_all(a.id).unwrap();
-        assert_eq!(active_keys(&store, a.id), "");
-    }
-
-    #[test]
     fn cache_stats_count_reads_from_memory_and_from_the_database() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         let other = SqliteStore::open(dir.path()).unwrap();
-        let a = store.upsert_tenant("a", &hash_token("ta"), true).unwrap();
+        let a = store.create_tenant("a", true).unwrap();
         let check = |hits, misses| {
             assert_eq!(store.cache_stats(), CacheStats { hits, misses });
         };
@@ -1015,28 +906,99 @@ mod tests {
     }
 
     #[test]
-    fn reopen_keeps_data_and_tokens() {
+    fn a_new_database_is_at_the_last_migration_and_opens_again() {
         let dir = tempfile::tempdir().unwrap();
-        {
-            let store = SqliteStore::open(dir.path()).unwrap();
-            let t = store.upsert_tenant("a", &hash_token("ta"), false).unwrap();
-            let event = CalendarEvent {
-                uid: Some("u".into()),
-                summary: None,
-                start: "2025-09-01T08:00:00Z".into(),
-                end: "2025-09-01T10:00:00Z".into(),
-                location: None,
-                description: None,
-            };
-            store.replace_events(t.id, "G", &[event]).unwrap();
-        }
-        let store = SqliteStore::open(dir.path()).unwrap();
-        let t = store
-            .tenant_by_token_hash(&hash_token("ta"))
-            .unwrap()
+        let versions = |path: &Path| -> Vec<i64> {
+            let conn = Connection::open(path).unwrap();
+            let mut stmt = conn
+                .prepare("SELECT version FROM refinery_schema_history ORDER BY version")
+                .unwrap();
+            let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+            rows.collect::<rusqlite::Result<_>>().unwrap()
+        };
+        let last = migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(|m| i64::from(m.version()))
+            .max()
             .unwrap();
-        assert_eq!(t.name, "a");
-        assert_eq!(store.events(t.id, "G").unwrap().len(), 1);
-        assert_eq!(store.tenant_by_token_hash(&hash_token("tb")).unwrap(), None);
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let all: Vec<i64> = (1..=last).collect();
+        assert_eq!(versions(store.path()), all);
+        store.create_tenant("a", false).unwrap();
+        drop(store);
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(versions(store.path()), all);
+        assert!(store.tenant_by_name("a").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_full_disk_is_unavailable_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let a = store.create_tenant("a", false).unwrap();
+        let first = contract("C0", "G1", "F1", "x0@e.fr");
+        let write = SyncWrite {
+            upsert: vec![&first],
+            ..Default::default()
+        };
+        store.apply_sync(a.id, &write).unwrap();
+        // The database may not grow past its size now: SQLITE_FULL.
+        let pages: i64 = {
+            let conn = lock(&store.writer);
+            conn.query_row("PRAGMA page_count", [], |r| r.get(0))
+                .unwrap()
+        };
+        let set_max = |max: i64| {
+            let conn = lock(&store.writer);
+            conn.query_row(&format!("PRAGMA max_page_count = {max}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap();
+        };
+        set_max(pages);
+        let many: Vec<_> = (1..2000)
+            .map(|i| contract(&format!("C{i:04}"), "G1", "F1", &format!("x{i}@e.fr")))
+            .collect();
+        let write = SyncWrite {
+            upsert: many.iter().collect(),
+            ..Default::default()
+        };
+        let err = store.apply_sync(a.id, &write).unwrap_err();
+        assert!(err.is_unavailable(), "{err:?}");
+        let cause = std::error::Error::source(&err).expect("the cause is kept");
+        assert_eq!(
+            cause
+                .downcast_ref::<rusqlite::Error>()
+                .and_then(rusqlite::Error::sqlite_error_code),
+            Some(rusqlite::ErrorCode::DiskFull),
+            "{cause}"
+        );
+        assert!(err.to_string().contains("full"), "{err}");
+        assert_eq!(active_keys(&store, a.id), "C0");
+        assert_eq!(
+            active_keys(&SqliteStore::open(dir.path()).unwrap(), a.id),
+            "C0"
+        );
+        // Space again: the same sync is applied.
+        set_max(1 << 30);
+        store.apply_sync(a.id, &write).unwrap();
+        assert_eq!(store.active_set(a.id).unwrap().len(), 2000);
+    }
+
+    #[test]
+    fn an_unreadable_database_is_unavailable_or_a_database_error_with_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the database file should be: SQLite cannot open it.
+        std::fs::create_dir(dir.path().join(DATABASE_FILE)).unwrap();
+        let err = SqliteStore::open(dir.path()).unwrap_err();
+        assert!(err.is_unavailable(), "{err:?}");
+        assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+        // Not a database at all: a database error, not a retry.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(DATABASE_FILE), vec![b'x'; 4096]).unwrap();
+        let err = SqliteStore::open(dir.path()).unwrap_err();
+        assert!(!err.is_unavailable(), "{err:?}");
+        assert!(std::error::Error::source(&err).is_some(), "{err:?}");
     }
 }

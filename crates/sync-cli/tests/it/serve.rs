@@ -244,3 +244,72 @@ fn a_sync_in_flight_at_sigterm_is_applied_and_answered() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["total"], 20_000, "{answer}");
 }
+
+/// The stored tenant of this name in the data directory `data`.
+fn stored_tenant(data: &std::path::Path, name: &str) -> Option<sync_store::Tenant> {
+    use sync_store::Store;
+    let store = sync_store::SqliteStore::open(data).expect("store opens");
+    store.tenant_by_name(name).expect("store reads")
+}
+
+#[test]
+fn a_stored_tenant_keeps_its_sandbox_flag_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let created = crate::sync_cli(&["tenant", "create", "school", "--data", data, "--sandbox"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let token = created.stdout.trim().to_owned();
+    let sandbox = stored_tenant(dir.path(), "school").unwrap();
+    assert!(sandbox.sandbox);
+
+    // `tenant create` of an existing name: exit 2, nothing changed, no new token.
+    let again = crate::sync_cli(&["tenant", "create", "school", "--data", data]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(
+        again.stderr.contains("tenant school already exists"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(again.stdout, "");
+    assert_eq!(stored_tenant(dir.path(), "school"), Some(sandbox.clone()));
+
+    // `serve --token` without `--sandbox`: the stored flag stays, the token is added; a new
+    // tenant is created with the flag given.
+    let served = Served::start(
+        dir.path(),
+        &["--token", "school=second", "--token", "new=third"],
+        &[],
+    );
+    // Listening: the tokens are registered. Dropped: killed.
+    served.text_addr();
+    drop(served);
+    use sync_store::Store;
+    let store = sync_store::SqliteStore::open(dir.path()).unwrap();
+    for token in [token.as_str(), "second"] {
+        let found = store
+            .tenant_by_token_hash(&sync_store::hash_token(token))
+            .unwrap();
+        assert_eq!(found.as_ref(), Some(&sandbox), "token {token}");
+    }
+    let new = store.tenant_by_name("new").unwrap().unwrap();
+    assert!(!new.sandbox);
+    drop(store);
+
+    // With `--sandbox`, only new tenants are sandboxes: `new` stays as stored.
+    let served = Served::start(
+        dir.path(),
+        &[
+            "--sandbox",
+            "--token",
+            "new=fourth",
+            "--token",
+            "other=fifth",
+        ],
+        &[],
+    );
+    // Listening: the tokens are registered. Dropped: killed.
+    served.text_addr();
+    drop(served);
+    assert_eq!(stored_tenant(dir.path(), "new"), Some(new));
+    assert!(stored_tenant(dir.path(), "other").unwrap().sandbox);
+}

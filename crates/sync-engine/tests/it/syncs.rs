@@ -15,7 +15,7 @@ fn engine() -> (tempfile::TempDir, Engine, TenantId) {
     let engine = Engine::new(Arc::new(SqliteStore::open(dir.path()).unwrap()));
     let tenant = engine
         .store()
-        .upsert_tenant("school", &hash_token("t"), false)
+        .tenant_with_token("school", &hash_token("t"), false)
         .unwrap();
     (dir, engine, tenant.id)
 }

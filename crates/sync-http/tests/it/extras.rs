@@ -21,14 +21,21 @@ async fn delete_only_for_sandbox_tenants() {
     );
     s.stop().await;
 
-    let s = start(
-        dir.path(),
-        Options {
-            sandbox: true,
-            ..Options::default()
-        },
-    )
-    .await;
+    // Started again with `sandbox`: a stored tenant keeps its flag, only new ones take it.
+    let sandbox = Options {
+        sandbox: true,
+        ..Options::default()
+    };
+    let s = start(dir.path(), sandbox).await;
+    let (status, _) = s
+        .call(Method::DELETE, "/api/sync/v1/contrats", Some(TOKEN_A), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), sandbox).await;
+    s.post(SYNC, TOKEN_A, &Value::Array(contracts(5, 5))).await;
     let (status, _) = s
         .call(Method::DELETE, "/api/sync/v1/contrats", Some(TOKEN_A), None)
         .await;

@@ -10,6 +10,7 @@ mod extras;
 mod metrics;
 mod routes;
 mod server;
+mod unavailable;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -48,7 +49,7 @@ pub async fn start(dir: &Path, options: Options) -> TestServer {
     let store = SqliteStore::open(dir).expect("store opens");
     for (tenant, token) in [("a", TOKEN_A), ("b", TOKEN_B)] {
         store
-            .upsert_tenant(tenant, &hash_token(token), options.sandbox)
+            .tenant_with_token(tenant, &hash_token(token), options.sandbox)
             .expect("tenant registered");
     }
     let settings = Settings {

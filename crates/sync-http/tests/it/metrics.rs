@@ -24,7 +24,7 @@ const CHANGES: &str = "/api/sync/v2/contrats/changes";
 fn app(dir: &std::path::Path, metrics: bool) -> Router {
     let store = SqliteStore::open(dir).expect("store opens");
     store
-        .upsert_tenant(TENANT, &hash_token(TOKEN), false)
+        .tenant_with_token(TENANT, &hash_token(TOKEN), false)
         .unwrap();
     let settings = Settings {
         metrics,

@@ -107,10 +107,10 @@ const LIST_KEYS: &[&str] = &["contrats", "total"];
 fn app(dir: &std::path::Path) -> Router {
     let store = SqliteStore::open(dir).expect("store opens");
     store
-        .upsert_tenant("a", &hash_token(TOKEN_A), false)
+        .tenant_with_token("a", &hash_token(TOKEN_A), false)
         .unwrap();
     store
-        .upsert_tenant("s", &hash_token(TOKEN_S), true)
+        .tenant_with_token("s", &hash_token(TOKEN_S), true)
         .unwrap();
     let settings = Settings {
         calendar_allow_private: true,

@@ -1,0 +1,168 @@
+//! A store that cannot be written (a full disk, a read-only database): the sync is answered
+//! 503 `store_unavailable`, the previous set stays listed, and the next sync once the store
+//! can be written again succeeds. The failure is made on purpose by a store wrapping SQLite.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use sync_core::rules::{Absence, CalendarEvent, SessionModel};
+use sync_core::KnownAccount;
+use sync_cycle::CycleData;
+use sync_http::{AppState, Settings};
+use sync_store::{
+    hash_token, ActiveSet, CacheStats, Listing, Page, Result, SqliteStore, Store, StoreError,
+    SyncWrite, Tenant, TenantId,
+};
+
+use crate::{contracts, error_code, send, TOKEN_A};
+
+/// SQLite, except that `apply_sync` fails as a full disk does while `full` is set.
+#[derive(Debug)]
+struct FullDisk {
+    inner: SqliteStore,
+    full: Arc<AtomicBool>,
+}
+
+impl Store for FullDisk {
+    fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant> {
+        self.inner.create_tenant(name, sandbox)
+    }
+    fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        self.inner.tenant_by_name(name)
+    }
+    fn add_token(&self, tenant: TenantId, token_hash: &str) -> Result<()> {
+        self.inner.add_token(tenant, token_hash)
+    }
+    fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>> {
+        self.inner.tenant_by_token_hash(token_hash)
+    }
+    fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
+        self.inner.active_set(tenant)
+    }
+    fn cache_stats(&self) -> CacheStats {
+        self.inner.cache_stats()
+    }
+    fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>> {
+        self.inner.archived_accounts(tenant)
+    }
+    fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()> {
+        if self.full.load(Ordering::SeqCst) {
+            let source = std::io::Error::other("database or disk is full");
+            return Err(StoreError::Unavailable {
+                source: Box::new(source),
+            });
+        }
+        self.inner.apply_sync(tenant, write)
+    }
+    fn page(
+        &self,
+        tenant: TenantId,
+        listing: Listing,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page> {
+        self.inner.page(tenant, listing, offset, limit)
+    }
+    fn delete_all(&self, tenant: TenantId) -> Result<()> {
+        self.inner.delete_all(tenant)
+    }
+    fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>> {
+        self.inner.session_models(tenant)
+    }
+    fn set_session_models(&self, tenant: TenantId, models: &[SessionModel]) -> Result<()> {
+        self.inner.set_session_models(tenant, models)
+    }
+    fn group_is_active(&self, tenant: TenantId, group: &str) -> Result<bool> {
+        self.inner.group_is_active(tenant, group)
+    }
+    fn replace_events(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        events: &[CalendarEvent],
+    ) -> Result<()> {
+        self.inner.replace_events(tenant, group, events)
+    }
+    fn events(&self, tenant: TenantId, group: &str) -> Result<Vec<CalendarEvent>> {
+        self.inner.events(tenant, group)
+    }
+    fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool> {
+        self.inner.apprentice_is_active(tenant, email)
+    }
+    fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()> {
+        self.inner.replace_absences(tenant, email, absences)
+    }
+    fn absences(&self, tenant: TenantId, email: &str) -> Result<Vec<Absence>> {
+        self.inner.absences(tenant, email)
+    }
+    fn cycle_data(&self, tenant: TenantId) -> Result<CycleData> {
+        self.inner.cycle_data(tenant)
+    }
+    fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()> {
+        self.inner.set_cycle_data(tenant, data)
+    }
+}
+
+const SYNC: &str = "/api/sync/v2/contrats";
+const ALL: &str = "/api/sync/v1/contrats-get-all?limit=1000&page=1";
+
+async fn sync(app: &axum::Router, body: &Value) -> (axum::http::StatusCode, Value) {
+    let body = (serde_json::to_vec(body).unwrap(), "application/json");
+    send(
+        app,
+        axum::http::Method::POST,
+        SYNC,
+        Some(TOKEN_A),
+        Some(body),
+    )
+    .await
+}
+
+async fn listed(app: &axum::Router) -> Value {
+    let (status, answer) = send(app, axum::http::Method::GET, ALL, Some(TOKEN_A), None).await;
+    assert_eq!(status, 200, "{answer}");
+    answer["total"].clone()
+}
+
+#[tokio::test]
+async fn a_sync_on_a_full_disk_is_503_and_the_next_one_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = SqliteStore::open(dir.path()).unwrap();
+    inner
+        .tenant_with_token("a", &hash_token(TOKEN_A), false)
+        .unwrap();
+    let full = Arc::new(AtomicBool::new(false));
+    let store = FullDisk {
+        inner,
+        full: full.clone(),
+    };
+    let app = sync_http::app(AppState::new(
+        Arc::new(store) as Arc<dyn Store>,
+        Settings::default(),
+    ));
+
+    let next = contracts(40, 1);
+    let previous = &next[..30];
+    let (status, answer) = sync(&app, &json!(previous)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(listed(&app).await, 30);
+
+    full.store(true, Ordering::SeqCst);
+    let (status, answer) = sync(&app, &json!(next)).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(error_code(&answer), "store_unavailable", "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("disk full") && message.contains("retry later"),
+        "{message}"
+    );
+    // The previous set stays listed, reads still work.
+    assert_eq!(listed(&app).await, 30);
+
+    full.store(false, Ordering::SeqCst);
+    let (status, answer) = sync(&app, &json!(next)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["summary"]["added"], 10, "{answer}");
+    assert_eq!(listed(&app).await, 40);
+}
