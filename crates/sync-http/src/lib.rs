@@ -36,6 +36,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod state;
+pub mod wire;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
