@@ -7,23 +7,22 @@
 # on a free port with generated data, runs, and always stops the server.
 #
 # Environment: SCHEMATHESIS_VENV (default target/schemathesis-venv), SYNC_CLI (a built
-# sync-cli to use instead of building one), ST_EXAMPLES (default 40), ST_SEED (default 1).
+# sync-cli to use instead of building one), ST_EXAMPLES (default 100), ST_SEED (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 target="${CARGO_TARGET_DIR:-target}"
 venv="${SCHEMATHESIS_VENV:-$target/schemathesis-venv}"
-examples="${ST_EXAMPLES:-40}"
+examples="${ST_EXAMPLES:-100}"
 seed="${ST_SEED:-1}"
 
 python=python3
-if command -v pyenv >/dev/null; then
-  for version in 3.12 3.13; do
-    candidate="$(ls -d "$(pyenv root)"/versions/"$version".*/bin/python3 2>/dev/null | tail -1 || true)"
-    if [ -n "$candidate" ] && [ -x "$candidate" ]; then python="$candidate"; break; fi
-  done
-fi
+pyenv_root="$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")"
+for version in 3.12 3.13; do
+  candidate="$(ls -d "$pyenv_root"/versions/"$version".*/bin/python3 2>/dev/null | sort -V | tail -1 || true)"
+  if [ -n "$candidate" ] && [ -x "$candidate" ]; then python="$candidate"; break; fi
+done
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   rm -rf "$venv"
   "$python" -m venv "$venv"

@@ -187,6 +187,51 @@ fn the_routes_tested_are_the_documented_ones() {
     assert_eq!(tested, documented);
 }
 
+/// The document describes every body and every answer: a request schema for each route that
+/// reads a body, a schema for each status, 401 on every route, 400/413/415 on every body route.
+#[test]
+fn the_document_describes_every_body_and_answer() {
+    let document = serde_json::to_value(sync_http::openapi::openapi()).unwrap();
+    for route in ROUTES {
+        let (method, path) = route.split_once(' ').unwrap();
+        let operation = &document["paths"][path][method.to_lowercase()];
+        let responses = operation["responses"].as_object().expect(route);
+        for (status, response) in responses {
+            let schema = &response["content"]["application/json"]["schema"];
+            assert!(schema.is_object(), "{route} {status}: no schema");
+        }
+        let mut expected = vec!["200", "401"];
+        if BODY_ROUTES.contains(&route) {
+            expected.extend(["400", "413", "415"]);
+            let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+            assert!(schema.is_object(), "{route}: no request schema");
+        }
+        for status in expected {
+            assert!(responses.contains_key(status), "{route}: {status} missing");
+        }
+    }
+    // Paging bounds.
+    for path in ["/api/sync/v1/contrats", "/api/sync/v1/contrats-get-all"] {
+        let parameters = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let bounds: Vec<(Value, Value)> = parameters
+            .iter()
+            .map(|p| {
+                (
+                    p["schema"]["minimum"].clone(),
+                    p["schema"]["maximum"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            bounds,
+            [(json!(1), json!(10000)), (json!(1), json!(1000000))],
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 #[rustfmt::skip] // one line per case
 async fn every_route_refuses_a_missing_or_wrong_token() {
