@@ -16,7 +16,7 @@ pub use crate::wire::AbsencesRequest;
     request_body(content = crate::wire::AbsencesRequest, content_type = "application/json",
         description = "the student's absences, dates `DD/MM/YYYY-HH:mm`; `isJustifie` is accepted for `isJusitifie`"),
     responses((status = 200, description = "the list replaced the stored one", body = crate::wire::AbsencesStored),
-              (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where)", body = crate::openapi::ErrorBody),
+              (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
               (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "the email is no active apprentice (`not_found`)", body = crate::openapi::ErrorBody),
               (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),

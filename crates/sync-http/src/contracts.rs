@@ -46,6 +46,7 @@ fn serialize<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
 /// Checks the bearer token.
 #[utoipa::path(get, path = "/api/sync/v1/test", tag = "contrats",
     responses((status = 200, description = "the token is valid", body = crate::wire::TokenAnswer),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn token_check(Auth(tenant): Auth) -> Json<crate::wire::TokenAnswer> {
@@ -355,6 +356,7 @@ pub async fn get_transmitted(
 /// Deletes every contract, calendar and absence of a sandbox tenant.
 #[utoipa::path(delete, path = "/api/sync/v1/contrats", tag = "contrats",
     responses((status = 200, description = "everything of the tenant is deleted", body = crate::wire::DeletedAnswer),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "not a sandbox tenant (`forbidden`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
@@ -370,6 +372,7 @@ pub async fn delete_contracts(
 /// The tenant's session models.
 #[utoipa::path(get, path = "/api/sync/v1/session-models", tag = "session models",
     responses((status = 200, description = "the tenant's session models", body = Vec<crate::wire::SessionModelWire>),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
         (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_models(

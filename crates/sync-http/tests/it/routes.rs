@@ -200,7 +200,7 @@ fn the_document_describes_every_body_and_answer() {
             let schema = &response["content"]["application/json"]["schema"];
             assert!(schema.is_object(), "{route} {status}: no schema");
         }
-        let mut expected = vec!["200", "401"];
+        let mut expected = vec!["200", "400", "401"];
         if BODY_ROUTES.contains(&route) {
             expected.extend(["400", "413", "415"]);
             let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
@@ -373,6 +373,9 @@ async fn one_error_rule_on_every_route() {
     check(&app, "GET /api/sync/v1/contrats-get-all?limit=3&limit=abc", a, Body::None, 400, twice).await;
     check(&app, "GET /api/sync/v1/absences-for-student?email=a%40example.org&email=b%40example.org", a, Body::None, 400, twice).await;
     check(&app, "POST /api/sync/v2/contrats?allowMassRemoval=true&allowMassRemoval=true", a, Json(json!([])), 400, twice).await;
+    check(&app, "GET /api/sync/v1/test?x=1&x=1", a, Body::None, 400, twice).await;
+    check(&app, "GET /api/sync/v1/session-models?x=1&x=2", a, Body::None, 400, twice).await;
+    check(&app, "POST /lmsapi/cycle/getlist?x=1&x=2", a, Json(json!({})), 400, twice).await;
     check(&app, "GET /api/sync/v1/contrats?limit=2&page=1", a, Body::None, 200, Keys(LIST_KEYS)).await;
     // Paging bounds, as the document gives them.
     check(&app, "GET /api/sync/v1/contrats?limit=10000&page=1000000", a, Body::None, 200, Keys(LIST_KEYS)).await;
