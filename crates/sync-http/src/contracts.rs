@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sync_core::rules::SessionModel;
-use sync_core::{Change, Contract, Problem, Summary};
+use sync_core::{Change, Contract};
 use sync_engine::{
     Applied, ChangesInput, Engine, PreviewOutcome, SyncInput, SyncOptions, SyncOutcome,
 };
@@ -21,6 +21,7 @@ use sync_store::{Listing, TenantId};
 use crate::error::ApiError;
 use crate::extract::{parse_json, parse_nested_object, parse_object, Auth, JsonBytes, Params};
 use crate::state::{blocking, AppState};
+use crate::wire::{ProblemWire, SummaryWire};
 
 /// Default page size of the listings.
 pub const DEFAULT_LIMIT: usize = 1000;
@@ -148,8 +149,9 @@ async fn sync(
 
 /// The sync's answer around the contracts' JSON objects already serialized.
 fn sync_answer(applied: &Applied) -> Result<Vec<u8>, ApiError> {
-    let summary = serialize(&applied.summary)?;
-    let warnings = serialize(&applied.warnings)?;
+    let summary = serialize(&SummaryWire::from(applied.summary))?;
+    let warnings: Vec<ProblemWire> = applied.warnings.iter().map(ProblemWire::from).collect();
+    let warnings = serialize(&warnings)?;
     let objects = &applied.contracts;
     let size: usize = objects.chunks().map(|c| c.len() + 1).sum();
     let mut out = Vec::with_capacity(size + summary.len() + warnings.len() + 64);
@@ -175,8 +177,8 @@ struct DiffAnswer<'c, 'a> {
     updated: Vec<&'c Contract<'a>>,
     removed: Vec<&'c Contract<'a>>,
     changes: BTreeMap<&'c str, Vec<Change<'c>>>,
-    summary: Summary,
-    warnings: &'c [&'c Problem],
+    summary: SummaryWire,
+    warnings: Vec<ProblemWire>,
 }
 
 /// Syncs the tenant's whole active set.
@@ -252,8 +254,8 @@ pub async fn post_diff(
                     .updates()
                     .map(|u| (u.key, u.changes().collect()))
                     .collect(),
-                summary: diff.summary(),
-                warnings,
+                summary: diff.summary().into(),
+                warnings: warnings.iter().map(|p| ProblemWire::from(*p)).collect(),
             })
         })?;
         match answer {

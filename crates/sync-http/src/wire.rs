@@ -179,6 +179,17 @@ pub struct SummaryWire {
     pub removed: usize,
 }
 
+impl From<sync_core::Summary> for SummaryWire {
+    fn from(summary: sync_core::Summary) -> Self {
+        SummaryWire {
+            same: summary.same,
+            added: summary.added,
+            updated: summary.updated,
+            removed: summary.removed,
+        }
+    }
+}
+
 /// A problem of a contract payload (warnings of a sync, details of its 422).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"index": 0, "codeContrat": "CT00000001", "field": "emailApprenant",
@@ -191,10 +202,26 @@ pub struct ProblemWire {
     pub contract_code: Option<String>,
     /// The field concerned, as the payload names it.
     pub field: Option<String>,
-    /// A stable machine code (`missing_field`, `invalid_date`, `duplicate_code`...).
+    /// A stable machine code: `invalid_json`, `missing_field`, `invalid_type`, `invalid_date`,
+    /// `date_order`, `invalid_email`, `duplicate_contract`, `key_conflict`,
+    /// `code_role_conflict`, `email_conflict`, `user_conflict`, `reference_conflict`,
+    /// `group_conflict`, `brand_incomplete` (errors), `user_name_mismatch`, `unknown_field`
+    /// (warnings).
     pub code: String,
     /// A sentence a person can act on.
     pub message: String,
+}
+
+impl From<&sync_core::Problem> for ProblemWire {
+    fn from(problem: &sync_core::Problem) -> Self {
+        ProblemWire {
+            index: problem.index,
+            contract_code: problem.contract_code.clone(),
+            field: problem.field.as_ref().map(|f| f.name().to_owned()),
+            code: problem.code.as_str().to_owned(),
+            message: problem.message.clone(),
+        }
+    }
 }
 
 /// The answer of a sync: the active set after it, the counts and the warnings.
@@ -756,4 +783,34 @@ pub struct ImportAnswer {
     pub is_success: bool,
     /// The counts.
     pub imported: ImportCounts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wire problem and summary serialize exactly as the core's types do.
+    #[test]
+    fn wire_types_serialize_as_the_core_types() {
+        let previous =
+            br#"[{"codeContrat": "C1", "emailApprenant": "not an email", "couleur": "bleu"}]"#;
+        let report = sync_core::validate(&sync_core::parse(previous).unwrap());
+        assert!(!report.problems.is_empty());
+        for problem in &report.problems {
+            assert_eq!(
+                serde_json::to_value(problem).unwrap(),
+                serde_json::to_value(ProblemWire::from(problem)).unwrap()
+            );
+        }
+        let summary = sync_core::Summary {
+            same: 1,
+            added: 2,
+            updated: 3,
+            removed: 4,
+        };
+        assert_eq!(
+            serde_json::to_value(summary).unwrap(),
+            serde_json::to_value(SummaryWire::from(summary)).unwrap()
+        );
+    }
 }
