@@ -270,11 +270,11 @@ pub async fn change_current_member_status(
 #[utoipa::path(post, path = "/lmsapi/admin/import", tag = "cycle",
     request_body(content = crate::wire::ImportRequest, content_type = "application/json"),
     responses((status = 200, description = "everything is loaded", body = crate::wire::ImportAnswer),
-              (status = 400, description = "not JSON, or not a JSON object (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+              (status = 400, description = "not JSON, or not the shape this route takes: a member missing or of the wrong type, an unknown key (`invalid_json`, every problem in `details` as `{\"path\", \"message\"}`); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
               (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
               (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
               (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
-              (status = 422, description = "every problem of the import, as `{\"path\", \"message\"}` (`validation_failed`); nothing loaded", body = crate::openapi::ErrorBody)),
+              (status = 422, description = "values that break a rule (a blank id, a date that is not ISO 8601, an unknown cycle, member or period, an unknown credit kind): every problem, as `{\"path\", \"message\"}` (`validation_failed`); nothing loaded", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
     let imported = call
@@ -287,7 +287,20 @@ pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
             "{} problem(s) in the import: nothing was loaded",
             problems.len()
         );
-        ApiError::validation(message, &problems)
+        // A member missing or of the wrong type is the body's shape: 400. Only values that
+        // break a rule make a 422. Either way, every problem is in `details`.
+        let details = problems
+            .iter()
+            .filter_map(|p| serde_json::to_value(p).ok())
+            .collect();
+        if problems.iter().any(|p| p.shape) {
+            ApiError::InvalidJson {
+                message: format!("the body does not have the shape this route takes: {message}"),
+                details,
+            }
+        } else {
+            ApiError::Validation { message, details }
+        }
     })?;
     Ok(Json(json!({"isSuccess": true, "imported": summary})))
 }

@@ -517,13 +517,15 @@ pub struct CycleWire {
 /// A requirement of a period.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RequirementWire {
-    /// Its id.
-    pub id: Option<String>,
-    /// Its type, as imported.
+    /// Its id, as imported.
+    pub id: Option<Value>,
+    /// Its type, a number.
     #[serde(rename = "type")]
-    pub kind: Option<i64>,
+    #[schema(nullable = false)]
+    pub kind: Option<f64>,
     /// The credits required.
     #[serde(rename = "targetValue")]
+    #[schema(nullable = false)]
     pub target_value: Option<f64>,
 }
 
@@ -533,12 +535,39 @@ pub struct PeriodWire {
     /// Its id.
     #[serde(rename = "cyclePeriodId")]
     pub cycle_period_id: String,
-    /// Its cycle.
+    /// Its cycle (required for a new period: 422 when missing or unknown).
     #[serde(rename = "cycleId")]
-    pub cycle_id: String,
-    /// Its start, ISO 8601.
+    pub cycle_id: Option<String>,
+    /// Its administrative name.
+    #[serde(rename = "adminName")]
+    pub admin_name: Option<String>,
+    /// Its rule's id.
+    #[serde(rename = "ruleId")]
+    pub rule_id: Option<String>,
+    /// Its start, ISO 8601 (422 otherwise).
     #[serde(rename = "startDate")]
-    pub start_date: String,
+    #[schema(nullable = false)]
+    pub start_date: Option<String>,
+    /// Its duration, in `durationUnit`s.
+    pub duration: Option<f64>,
+    /// The unit of `duration`, as document 004 numbers them.
+    #[serde(rename = "durationUnit")]
+    pub duration_unit: Option<f64>,
+    /// Whether the requirements are shown.
+    #[serde(rename = "isRequirementsShown")]
+    pub is_requirements_shown: Option<bool>,
+    /// Whether members declare their own credits.
+    #[serde(rename = "isUserStatement")]
+    pub is_user_statement: Option<bool>,
+    /// Whether it is open before its start.
+    #[serde(rename = "isAccessibleBeforeStart")]
+    pub is_accessible_before_start: Option<bool>,
+    /// Whether it is active.
+    #[serde(rename = "isActive")]
+    pub is_active: Option<bool>,
+    /// Whether it is deleted.
+    #[serde(rename = "isDeleted")]
+    pub is_deleted: Option<bool>,
     /// Its requirements.
     pub requirements: Option<Vec<RequirementWire>>,
 }
@@ -725,6 +754,7 @@ pub struct ChangeCurrentMemberStatusRequestWire {
     "members": [{"userId": "u1", "customFields": {"matricule": "12345"}}],
     "credits": [{"memberId": "u1", "cyclePeriodId": "p1", "kind": "completed", "credits": 22}]
 }))]
+#[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     /// Cycles.
     pub cycles: Option<Vec<CycleWire>>,
@@ -744,7 +774,29 @@ pub struct ImportMemberWire {
     pub user_id: String,
     /// Its custom fields, by API name.
     #[serde(rename = "customFields")]
-    pub custom_fields: Option<BTreeMap<String, String>>,
+    pub custom_fields: Option<BTreeMap<String, TextOrNumber>>,
+}
+
+/// A custom field's value: a string, or a number kept as written.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum TextOrNumber {
+    /// A string.
+    Text(String),
+    /// A number.
+    Number(f64),
+}
+
+/// The kind of a credit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CreditKindWire {
+    /// Credits completed.
+    Completed,
+    /// Credits exempted.
+    Exempted,
+    /// Credits from a provider.
+    Provider,
 }
 
 /// Credits to import.
@@ -756,8 +808,8 @@ pub struct ImportCreditWire {
     /// The period.
     #[serde(rename = "cyclePeriodId")]
     pub cycle_period_id: String,
-    /// `completed`, `exempted` or `provider`.
-    pub kind: String,
+    /// `completed`, `exempted` or `provider` (422 otherwise).
+    pub kind: CreditKindWire,
     /// How many.
     pub credits: f64,
 }

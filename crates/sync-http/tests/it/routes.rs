@@ -298,7 +298,8 @@ async fn every_body_route_refuses_bodies_that_are_not_json_or_of_the_wrong_shape
     check(&app, "POST /lmsapi/cycle/updatememberstatus", a, Json(json!([])), 400, Cycle(1004)).await;
     check(&app, "POST /lmsapi/cycle/changecurrentmemberstatus", a, Json(json!([])), 400, Cycle(1004)).await;
     check(&app, "POST /lmsapi/admin/import", a, Json(json!([])), 400, Error("invalid_json")).await;
-    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": 1})), 422, Error("validation_failed")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": 1})), 400, Error("invalid_json")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [], "extra": []})), 400, Error("invalid_json")).await;
 
     // Query parameters.
     check(&app, "GET /api/sync/v1/contrats?limit=0", a, Body::None, 400, Error("invalid_parameter")).await;
@@ -359,7 +360,7 @@ async fn one_error_rule_on_every_route() {
     let body = check(&app, "PUT /api/sync/v1/session-models", a, Json(json!([{"codeFormation": " ", "codeAnnee": "A1"}, {"codeFormation": "F1", "codeAnnee": " "}])), 422, Error("validation_failed")).await;
     assert_eq!(body["error"]["details"].as_array().map(Vec::len), Some(2), "{body}");
     check(&app, "POST /api/sync/v1/absences-for-student", a, Json(json!({"email": " ", "data": []})), 422, Error("validation_failed")).await;
-    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{}]})), 422, Error("validation_failed")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{"cycleId": " "}]})), 422, Error("validation_failed")).await;
 
     // getlist checks its content type like the others.
     check(&app, "POST /lmsapi/cycle/getlist", a, Raw(b"{}", "text/plain"), 415, Error("not_json")).await;
@@ -487,7 +488,8 @@ async fn every_route_answers_its_shape() {
         "credits": [{"memberId": "u1", "cyclePeriodId": "p1", "kind": "completed", "credits": 22}]
     });
     check(&app, "POST /lmsapi/admin/import", a, Json(import), 200, Keys(&["imported", "isSuccess"])).await;
-    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{}]})), 422, Error("validation_failed")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{}]})), 400, Error("invalid_json")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{"cycleId": " "}]})), 422, Error("validation_failed")).await;
     check(&app, "POST /lmsapi/cycle/getlist", a, Json(json!({})), 200, List).await;
     check(&app, "POST /lmsapi/cycle/getperiodlist", a, Json(json!({"id": "c1"})), 200, List).await;
     check(&app, "POST /lmsapi/cycle/getperiodlist", a, Json(json!({"id": "nope"})), 404, Cycle(1001)).await;
