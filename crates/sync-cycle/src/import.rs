@@ -21,6 +21,11 @@ pub struct ImportProblem {
     pub path: String,
     /// What is wrong.
     pub message: String,
+    /// Whether it is the body's shape that is wrong (a member missing or of the wrong JSON
+    /// type, an unknown key), rather than a value (a blank id, a date, an unknown reference).
+    /// Not serialized.
+    #[serde(skip)]
+    pub shape: bool,
 }
 
 /// What an import changed.
@@ -50,6 +55,7 @@ impl CycleData {
                 path: String::new(),
                 message: "expected an object {\"cycles\", \"periods\", \"members\", \"credits\"}"
                     .into(),
+                shape: true,
             }]);
         };
         for key in object.keys() {
@@ -57,6 +63,7 @@ impl CycleData {
                 problems.push(ImportProblem {
                     path: key.clone(),
                     message: "unknown key: expected cycles, periods, members or credits".into(),
+                    shape: true,
                 });
             }
         }
@@ -67,10 +74,20 @@ impl CycleData {
                 .map(Vec::as_slice)
                 .unwrap_or_default()
         };
-        let mut problem = |path: String, message: &str| {
-            problems.push(ImportProblem {
+        // A problem of the body's shape, and one of a value.
+        let problems = std::cell::RefCell::new(problems);
+        let shape = |path: String, message: &str| {
+            problems.borrow_mut().push(ImportProblem {
                 path,
                 message: message.to_owned(),
+                shape: true,
+            })
+        };
+        let problem = |path: String, message: &str| {
+            problems.borrow_mut().push(ImportProblem {
+                path,
+                message: message.to_owned(),
+                shape: false,
             })
         };
         let (cycles, periods) = (list("cycles"), list("periods"));
@@ -80,22 +97,18 @@ impl CycleData {
                 .get(name)
                 .is_some_and(|v| !v.is_array() && !v.is_null())
             {
-                problem(name.into(), "expected an array");
+                shape(name.into(), "expected an array");
             }
         }
 
         for (i, item) in cycles.iter().enumerate() {
             let path = |field: &str| format!("cycles[{i}].{field}");
             let Some(fields) = item.as_object() else {
-                problem(format!("cycles[{i}]"), "expected an object");
+                shape(format!("cycles[{i}]"), "expected an object");
                 continue;
             };
-            let Some(id) = fields
-                .get("cycleId")
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty())
+            let Some(id) = required_text(fields.get("cycleId"), path("cycleId"), &shape, &problem)
             else {
-                problem(path("cycleId"), "required: a non-empty string");
                 continue;
             };
             for (field, check) in [
@@ -106,7 +119,7 @@ impl CycleData {
                 ("name", Kind::Object),
             ] {
                 if let Some(message) = check.problem(fields.get(field)) {
-                    problem(path(field), &message);
+                    shape(path(field), &message);
                 }
             }
             upsert(&mut next.cycles, normalize_id(id), fields);
@@ -116,15 +129,15 @@ impl CycleData {
         for (i, item) in periods.iter().enumerate() {
             let path = |field: &str| format!("periods[{i}].{field}");
             let Some(fields) = item.as_object() else {
-                problem(format!("periods[{i}]"), "expected an object");
+                shape(format!("periods[{i}]"), "expected an object");
                 continue;
             };
-            let Some(id) = fields
-                .get("cyclePeriodId")
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty())
-            else {
-                problem(path("cyclePeriodId"), "required: a non-empty string");
+            let Some(id) = required_text(
+                fields.get("cyclePeriodId"),
+                path("cyclePeriodId"),
+                &shape,
+                &problem,
+            ) else {
                 continue;
             };
             let id = normalize_id(id);
@@ -142,14 +155,14 @@ impl CycleData {
                 ("requirements", Kind::Array),
             ] {
                 if let Some(message) = check.problem(fields.get(field)) {
-                    problem(path(field), &message);
+                    shape(path(field), &message);
                 }
             }
             if let Some(start) = fields.get("startDate") {
                 match start.as_str().map(parse_date) {
                     Some(Ok(_)) => {}
                     Some(Err(e)) => problem(path("startDate"), &e.to_string()),
-                    None => problem(path("startDate"), "expected an ISO 8601 string"),
+                    None => shape(path("startDate"), "expected an ISO 8601 string"),
                 }
             }
             if let Some(requirements) = fields.get("requirements").and_then(Value::as_array) {
@@ -159,7 +172,7 @@ impl CycleData {
                             && o.get("targetValue").is_none_or(Value::is_number)
                     });
                     if !ok {
-                        problem(
+                        shape(
                             format!("periods[{i}].requirements[{r}]"),
                             "expected an object whose type and targetValue are numbers",
                         );
@@ -190,12 +203,8 @@ impl CycleData {
 
         for (i, item) in members.iter().enumerate() {
             let path = |field: &str| format!("members[{i}].{field}");
-            let Some(id) = item
-                .get("userId")
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty())
+            let Some(id) = required_text(item.get("userId"), path("userId"), &shape, &problem)
             else {
-                problem(path("userId"), "required: a non-empty string");
                 continue;
             };
             let mut custom = BTreeMap::new();
@@ -210,14 +219,14 @@ impl CycleData {
                             Value::Number(n) => {
                                 custom.insert(name.clone(), n.to_string());
                             }
-                            _ => problem(
+                            _ => shape(
                                 format!("members[{i}].customFields.{name}"),
                                 "expected a string or a number",
                             ),
                         }
                     }
                 }
-                Some(_) => problem(path("customFields"), "expected an object of name: value"),
+                Some(_) => shape(path("customFields"), "expected an object of name: value"),
             }
             let member = next.members.entry(normalize_id(id)).or_insert(Member {
                 user_id: id.trim().to_owned(),
@@ -241,12 +250,12 @@ impl CycleData {
             match &member {
                 Some(m) if next.members.contains_key(m) => {}
                 Some(_) => problem(path("memberId"), "no member has this id"),
-                None => problem(path("memberId"), "required: a string"),
+                None => shape(path("memberId"), "required: a string"),
             }
             match &period {
                 Some(p) if next.periods.contains_key(p) => {}
                 Some(_) => problem(path("cyclePeriodId"), "no period has this id"),
-                None => problem(path("cyclePeriodId"), "required: a string"),
+                None => shape(path("cyclePeriodId"), "required: a string"),
             }
             let kind = item
                 .get("kind")
@@ -260,7 +269,7 @@ impl CycleData {
                 .and_then(Value::as_f64)
                 .filter(|c| c.is_finite());
             if amount.is_none() {
-                problem(path("credits"), "expected a number");
+                shape(path("credits"), "expected a number");
             }
             if let (Some(m), Some(p), Some(kind), Some(credits)) = (member, period, kind, amount) {
                 replaced
@@ -274,11 +283,32 @@ impl CycleData {
             next.credits.entry(member).or_default().insert(period, list);
         }
 
+        let problems = problems.into_inner();
         if problems.is_empty() {
             *self = next;
             Ok(summary)
         } else {
             Err(problems)
+        }
+    }
+}
+
+/// A required id: a shape problem when missing or not a string, a value problem when blank.
+fn required_text<'v>(
+    value: Option<&'v Value>,
+    path: String,
+    shape: &impl Fn(String, &str),
+    problem: &impl Fn(String, &str),
+) -> Option<&'v str> {
+    match value {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+        Some(Value::String(_)) => {
+            problem(path, "required: a non-empty string");
+            None
+        }
+        _ => {
+            shape(path, "required: a non-empty string");
+            None
         }
     }
 }

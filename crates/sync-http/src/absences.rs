@@ -1,32 +1,27 @@
 //! Absences of a student: the list sent replaces the stored one.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, Auth, Params};
 use crate::state::{blocking, AppState};
 
-/// Body of `POST /api/sync/v1/absences-for-student`.
-#[derive(Debug, Deserialize)]
-pub struct AbsencesRequest {
-    /// The apprentice's email.
-    pub email: String,
-    /// The absence items, checked by the core.
-    pub data: Vec<Value>,
-}
+pub use crate::wire::AbsencesRequest;
 
 /// Replaces a student's absences.
 #[utoipa::path(post, path = "/api/sync/v1/absences-for-student", tag = "absences",
-    request_body(content = Value, content_type = "application/json",
-        description = "`{\"email\", \"data\": [{\"dateDebut\", \"dateFin\", \"type\", \"isJusitifie\", \"motif\"?}]}`, dates `DD/MM/YYYY-HH:mm`, `isJustifie` accepted"),
-    responses((status = 200, description = "`{\"email\", \"absences\": n}`"),
-              (status = 404, description = "the email is no active apprentice", body = crate::openapi::ErrorBody),
-              (status = 422, description = "every bad item", body = crate::openapi::ErrorBody)),
+    request_body(content = crate::wire::AbsencesRequest, content_type = "application/json",
+        description = "the student's absences, dates `DD/MM/YYYY-HH:mm`; `isJustifie` is accepted for `isJusitifie`"),
+    responses((status = 200, description = "the list replaced the stored one", body = crate::wire::AbsencesStored),
+              (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "the email is no active apprentice (`not_found`)", body = crate::openapi::ErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "a blank email or bad items: every problem in `details` (`validation_failed`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_absences(
     State(state): State<AppState>,
@@ -45,14 +40,15 @@ pub async fn post_absences(
 
 /// A student's stored absences.
 #[utoipa::path(get, path = "/api/sync/v1/absences-for-student", tag = "absences",
-    params(("email" = String, Query, description = "the apprentice's email")),
-    responses((status = 200, description = "`{\"email\", \"absences\": [...]}`"),
-              (status = 400, description = "no email parameter", body = crate::openapi::ErrorBody)),
+    params(("email" = String, Query, pattern = r"\S", description = "the apprentice's email")),
+    responses((status = 200, description = "the student's stored absences", body = crate::wire::AbsencesList),
+              (status = 400, description = "no email, or a repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_absences(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    Query(query): Query<HashMap<String, String>>,
+    query: Params,
 ) -> Result<Json<Value>, ApiError> {
     let email = query
         .get("email")

@@ -7,7 +7,6 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::Json;
 use reqwest::Url;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
@@ -166,29 +165,24 @@ fn describe(err: &reqwest::Error) -> String {
     }
 }
 
-/// Body of `POST /api/sync/v1/calendar-group-ics`.
-#[derive(Debug, Deserialize)]
-pub struct CalendarRequest {
-    /// A `codeGroupe` of an active contract.
-    #[serde(rename = "groupId")]
-    pub group_id: String,
-    /// The calendar's URL.
-    #[serde(rename = "calendarUrl")]
-    pub calendar_url: String,
-}
+pub use crate::wire::CalendarRequest;
 
 /// Fetches a group's calendar and replaces its stored events.
 #[utoipa::path(post, path = "/api/sync/v1/calendar-group-ics", tag = "calendars",
-    request_body(content = Value, content_type = "application/json", description = "`{\"groupId\", \"calendarUrl\"}`"),
-    responses((status = 200, description = "`{\"groupId\", \"events\": n, \"from\", \"to\"}`"),
-              (status = 404, description = "no active contract has this codeGroupe", body = crate::openapi::ErrorBody),
-              (status = 422, description = "the calendar could not be fetched or is not iCalendar", body = crate::openapi::ErrorBody)),
+    request_body(content = crate::wire::CalendarRequest, content_type = "application/json"),
+    responses((status = 200, description = "the calendar is fetched and its events kept", body = crate::wire::CalendarRegistered),
+              (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no active contract has this codeGroupe (`not_found`)", body = crate::openapi::ErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "the calendar could not be fetched or is not iCalendar (`calendar_unusable`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_calendar(
     State(state): State<AppState>,
     Auth(tenant): Auth,
     ApiJson(request): ApiJson<CalendarRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::wire::CalendarRegistered>, ApiError> {
     let group = request.group_id.trim().to_owned();
     let (engine, checked) = (state.engine.clone(), group.clone());
     blocking(move || Ok(engine.check_calendar_group(tenant.id, &checked)?)).await?;
@@ -198,7 +192,12 @@ pub async fn post_calendar(
     let engine = state.engine.clone();
     let answer = blocking(move || {
         let kept = engine.register_calendar(tenant.id, &group, &text)?;
-        Ok(json!({"groupId": group, "events": kept.events, "from": kept.from, "to": kept.to}))
+        Ok(crate::wire::CalendarRegistered {
+            group_id: group,
+            events: kept.events,
+            from: kept.from,
+            to: kept.to,
+        })
     })
     .await?;
     Ok(Json(answer))
@@ -207,7 +206,9 @@ pub async fn post_calendar(
 /// The stored events of a group, by start.
 #[utoipa::path(get, path = "/api/sync/v1/calendar-group-ics/{groupId}", tag = "calendars",
     params(("groupId" = String, Path, description = "the codeGroupe")),
-    responses((status = 200, description = "`{\"groupId\", \"events\": [{uid, summary, start, end, location, description}]}`")),
+    responses((status = 200, description = "the group's stored events, by start (none for a group without a calendar)", body = crate::wire::CalendarEvents),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_calendar(
     State(state): State<AppState>,

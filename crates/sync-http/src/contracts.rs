@@ -1,10 +1,10 @@
 //! Contract routes of document 000: sync (full and delta), dry-run diff, listings, sandbox
 //! delete, session models and the token check.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,21 +12,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sync_core::rules::SessionModel;
-use sync_core::{Change, Contract, Problem, Summary};
+use sync_core::{Change, Contract};
 use sync_engine::{
     Applied, ChangesInput, Engine, PreviewOutcome, SyncInput, SyncOptions, SyncOutcome,
 };
 use sync_store::{Listing, TenantId};
 
 use crate::error::ApiError;
-use crate::extract::{parse_json, ApiJson, Auth, JsonBytes};
+use crate::extract::{parse_json, parse_nested_object, parse_object, Auth, JsonBytes, Params};
 use crate::metrics::SyncKind;
 use crate::state::{blocking, AppState};
+use crate::wire::{ProblemWire, SummaryWire};
 
 /// Default page size of the listings.
 pub const DEFAULT_LIMIT: usize = 1000;
 /// Largest page size of the listings.
 pub const MAX_LIMIT: usize = 10_000;
+/// Largest page number of the listings.
+pub const MAX_PAGE: usize = 1_000_000;
 
 /// A JSON answer from bytes already serialized.
 pub(crate) fn json_bytes(bytes: Vec<u8>) -> Response {
@@ -44,18 +47,22 @@ fn serialize<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
 
 /// Checks the bearer token.
 #[utoipa::path(get, path = "/api/sync/v1/test", tag = "contrats",
-    responses((status = 200, description = "`{\"value\": \"token valid\", \"name\": TENANT}`"),
-              (status = 401, description = "no valid token", body = crate::openapi::ErrorBody)),
+    responses((status = 200, description = "the token is valid", body = crate::wire::TokenAnswer),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn token_check(Auth(tenant): Auth) -> Json<Value> {
-    Json(json!({"value": "token valid", "name": tenant.name}))
+pub async fn token_check(Auth(tenant): Auth) -> Json<crate::wire::TokenAnswer> {
+    Json(crate::wire::TokenAnswer {
+        value: "token valid".to_owned(),
+        name: tenant.name,
+    })
 }
 
 /// Reads `?allowMassRemoval=`.
-fn allow_mass_removal(query: &HashMap<String, String>) -> Result<bool, ApiError> {
-    match query.get("allowMassRemoval").map(String::as_str) {
-        None | Some("false") | Some("0") => Ok(false),
-        Some("true") | Some("1") | Some("") => Ok(true),
+fn allow_mass_removal(query: &Params) -> Result<bool, ApiError> {
+    match query.get("allowMassRemoval") {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
         Some(other) => Err(ApiError::BadParameter(format!(
             "allowMassRemoval must be true or false, not \"{other}\""
         ))),
@@ -65,7 +72,7 @@ fn allow_mass_removal(query: &HashMap<String, String>) -> Result<bool, ApiError>
 #[derive(Deserialize)]
 struct ChangesBody<'a> {
     #[serde(borrow)]
-    changes: ChangeLists<'a>,
+    changes: &'a RawValue,
 }
 
 #[derive(Deserialize)]
@@ -106,11 +113,13 @@ async fn engine_call<T: Send + 'static>(
     blocking(move || match body {
         SyncBody::Full => call(&engine, SyncInput::Full(&bytes)),
         SyncBody::Changes => {
-            let body = parse_json::<ChangesBody<'_>>(&bytes)?;
+            let body = parse_object::<ChangesBody<'_>>(&bytes)?;
+            let lists: ChangeLists<'_> =
+                parse_nested_object("changes", body.changes.get().as_bytes())?;
             let changes = ChangesInput {
-                added: delta_list(body.changes.added),
-                updated: delta_list(body.changes.updated),
-                removed: body.changes.removed,
+                added: delta_list(lists.added),
+                updated: delta_list(lists.updated),
+                removed: lists.removed,
             };
             call(&engine, SyncInput::Changes(changes))
         }
@@ -122,7 +131,7 @@ async fn engine_call<T: Send + 'static>(
 async fn sync(
     state: AppState,
     tenant: TenantId,
-    query: &HashMap<String, String>,
+    query: &Params,
     bytes: Bytes,
     body: SyncBody,
 ) -> Result<Response, ApiError> {
@@ -150,8 +159,9 @@ async fn sync(
 
 /// The sync's answer around the contracts' JSON objects already serialized.
 fn sync_answer(applied: &Applied) -> Result<Vec<u8>, ApiError> {
-    let summary = serialize(&applied.summary)?;
-    let warnings = serialize(&applied.warnings)?;
+    let summary = serialize(&SummaryWire::from(applied.summary))?;
+    let warnings: Vec<ProblemWire> = applied.warnings.iter().map(ProblemWire::from).collect();
+    let warnings = serialize(&warnings)?;
     let objects = &applied.contracts;
     let size: usize = objects.chunks().map(|c| c.len() + 1).sum();
     let mut out = Vec::with_capacity(size + summary.len() + warnings.len() + 64);
@@ -177,28 +187,28 @@ struct DiffAnswer<'c, 'a> {
     updated: Vec<&'c Contract<'a>>,
     removed: Vec<&'c Contract<'a>>,
     changes: BTreeMap<&'c str, Vec<Change<'c>>>,
-    summary: Summary,
-    warnings: &'c [&'c Problem],
+    summary: SummaryWire,
+    warnings: Vec<ProblemWire>,
 }
 
 /// Syncs the tenant's whole active set.
 #[utoipa::path(post, path = "/api/sync/v2/contrats", tag = "contrats",
-    params(("allowMassRemoval" = Option<bool>, Query, description = "confirm a sync that archives more than 30% of the active contracts")),
-    request_body(content = Value, content_type = "application/json",
+    params(("allowMassRemoval" = Option<bool>, Query, description = "`true` confirms a sync that archives more than 30% of the active contracts (tenants of 20 or more); `true` or `false`")),
+    request_body(content = crate::wire::ContractsRequest, content_type = "application/json",
         description = "every active contract: a bare array, or `{\"contrats\": [...]}`"),
     responses(
-        (status = 200, description = "`{\"total\", \"contrats\", \"summary\": {same, added, updated, removed}, \"warnings\"}`"),
-        (status = 400, description = "not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid token", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`mass_removal`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "body too large", body = crate::openapi::ErrorBody),
-        (status = 415, description = "not application/json", body = crate::openapi::ErrorBody),
-        (status = 422, description = "every problem; nothing changed", body = crate::openapi::ErrorBody)),
+        (status = 200, description = "the sync is applied: the active set, the counts, the warnings", body = crate::wire::SyncAnswer),
+        (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`); confirm with `allowMassRemoval=true`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "a contract breaks a rule of document 000: every problem in `details` (`validation_failed`); nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_contracts(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    Query(query): Query<HashMap<String, String>>,
+    query: Params,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Response, ApiError> {
     sync(state, tenant.id, &query, bytes, SyncBody::Full).await
@@ -206,19 +216,22 @@ pub async fn post_contracts(
 
 /// Merges a delta into the active set, then syncs the merged set.
 #[utoipa::path(post, path = "/api/sync/v2/contrats/changes", tag = "contrats",
-    params(("allowMassRemoval" = Option<bool>, Query, description = "confirm a mass removal")),
-    request_body(content = Value, content_type = "application/json",
-        description = "`{\"changes\": {\"added\": [...], \"updated\": [...], \"removed\": [\"codeContrat\"]}}`"),
+    params(("allowMassRemoval" = Option<bool>, Query, description = "`true` confirms a sync that archives more than 30% of the active contracts (tenants of 20 or more); `true` or `false`")),
+    request_body(content = crate::wire::ChangesRequest, content_type = "application/json",
+        description = "a delta: contracts added and updated in full, `codeContrat`s removed"),
     responses(
-        (status = 200, description = "as `POST /api/sync/v2/contrats`"),
-        (status = 400, description = "not JSON", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`mass_removal`", body = crate::openapi::ErrorBody),
-        (status = 422, description = "every problem of the delta and of the merged set", body = crate::openapi::ErrorBody)),
+        (status = 200, description = "the merged set is synced, as `POST /api/sync/v2/contrats`", body = crate::wire::SyncAnswer),
+        (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`); confirm with `allowMassRemoval=true`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "every problem of the delta and of the merged set (`validation_failed`); nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_changes(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    Query(query): Query<HashMap<String, String>>,
+    query: Params,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Response, ApiError> {
     sync(state, tenant.id, &query, bytes, SyncBody::Changes).await
@@ -226,10 +239,14 @@ pub async fn post_changes(
 
 /// The same checks and diff as the sync, nothing written.
 #[utoipa::path(post, path = "/api/sync/v1/contrats-diff", tag = "contrats",
-    request_body(content = Value, content_type = "application/json", description = "as the sync"),
+    request_body(content = crate::wire::ContractsRequest, content_type = "application/json", description = "as the sync"),
     responses(
-        (status = 200, description = "`{\"same\", \"added\", \"updated\", \"removed\", \"changes\": {codeContrat: [{field, old, new}]}, \"summary\"}`"),
-        (status = 422, description = "every problem", body = crate::openapi::ErrorBody)),
+        (status = 200, description = "what a sync would do; nothing written", body = crate::wire::DiffAnswer),
+        (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "a contract breaks a rule of document 000: every problem in `details` (`validation_failed`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_diff(
     State(state): State<AppState>,
@@ -247,8 +264,8 @@ pub async fn post_diff(
                     .updates()
                     .map(|u| (u.key, u.changes().collect()))
                     .collect(),
-                summary: diff.summary(),
-                warnings,
+                summary: diff.summary().into(),
+                warnings: warnings.iter().map(|p| ProblemWire::from(*p)).collect(),
             })
         })?;
         match answer {
@@ -260,7 +277,7 @@ pub async fn post_diff(
 }
 
 /// `?limit=&page=` as (offset, limit).
-fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
+fn paging(query: &Params) -> Result<(usize, usize), ApiError> {
     let positive = |name: &str, default: usize| -> Result<usize, ApiError> {
         match query.get(name) {
             None => Ok(default),
@@ -279,6 +296,11 @@ fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
         )));
     }
     let page = positive("page", 1)?;
+    if page > MAX_PAGE {
+        return Err(ApiError::BadParameter(format!(
+            "page must be at most {MAX_PAGE}, not {page}"
+        )));
+    }
     let offset = (page - 1)
         .checked_mul(limit)
         .ok_or_else(|| ApiError::BadParameter(format!("page {page} is out of range")))?;
@@ -289,7 +311,7 @@ async fn list(
     state: AppState,
     tenant: TenantId,
     listing: Listing,
-    query: HashMap<String, String>,
+    query: Params,
 ) -> Result<Response, ApiError> {
     let (offset, limit) = paging(&query)?;
     let store = state.store.clone();
@@ -313,38 +335,42 @@ async fn list(
 
 /// Integrated contracts: active and matched by a session model.
 #[utoipa::path(get, path = "/api/sync/v1/contrats", tag = "contrats",
-    params(("limit" = Option<u32>, Query, description = "page size, 1 to 10000, default 1000"),
-           ("page" = Option<u32>, Query, description = "1-based page, default 1")),
-    responses((status = 200, description = "`{\"total\", \"contrats\"}` ordered by codeContrat"),
-              (status = 400, description = "bad limit or page", body = crate::openapi::ErrorBody)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "page size, 1 to 10000, default 1000"),
+           ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page, 1 to 1000000, default 1")),
+    responses((status = 200, description = "a page of integrated contracts, by codeContrat", body = crate::wire::ContractPage),
+        (status = 400, description = "a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_integrated(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    Query(query): Query<HashMap<String, String>>,
+    query: Params,
 ) -> Result<Response, ApiError> {
     list(state, tenant.id, Listing::Integrated, query).await
 }
 
 /// Transmitted contracts: every active one.
 #[utoipa::path(get, path = "/api/sync/v1/contrats-get-all", tag = "contrats",
-    params(("limit" = Option<u32>, Query, description = "page size, 1 to 10000, default 1000"),
-           ("page" = Option<u32>, Query, description = "1-based page, default 1")),
-    responses((status = 200, description = "`{\"total\", \"contrats\"}` ordered by codeContrat"),
-              (status = 400, description = "bad limit or page", body = crate::openapi::ErrorBody)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "page size, 1 to 10000, default 1000"),
+           ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page, 1 to 1000000, default 1")),
+    responses((status = 200, description = "a page of active contracts, by codeContrat", body = crate::wire::ContractPage),
+        (status = 400, description = "a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_transmitted(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    Query(query): Query<HashMap<String, String>>,
+    query: Params,
 ) -> Result<Response, ApiError> {
     list(state, tenant.id, Listing::Transmitted, query).await
 }
 
 /// Deletes every contract, calendar and absence of a sandbox tenant.
 #[utoipa::path(delete, path = "/api/sync/v1/contrats", tag = "contrats",
-    responses((status = 200, description = "`{\"deleted\": true}`"),
-              (status = 403, description = "not a sandbox tenant", body = crate::openapi::ErrorBody)),
+    responses((status = 200, description = "everything of the tenant is deleted", body = crate::wire::DeletedAnswer),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "not a sandbox tenant (`forbidden`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_contracts(
     State(state): State<AppState>,
@@ -357,7 +383,9 @@ pub async fn delete_contracts(
 
 /// The tenant's session models.
 #[utoipa::path(get, path = "/api/sync/v1/session-models", tag = "session models",
-    responses((status = 200, description = "`[{\"codeFormation\", \"codeAnnee\", \"codeSite\"?, \"codePeriode\"?}]`")),
+    responses((status = 200, description = "the tenant's session models", body = Vec<crate::wire::SessionModelWire>),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_models(
     State(state): State<AppState>,
@@ -371,22 +399,42 @@ pub async fn get_models(
 
 /// Replaces the tenant's session models; contracts they match become integrated.
 #[utoipa::path(put, path = "/api/sync/v1/session-models", tag = "session models",
-    request_body(content = Value, content_type = "application/json",
-        description = "`[{\"codeFormation\", \"codeAnnee\", \"codeSite\"?, \"codePeriode\"?}]`; omitted fields match anything"),
-    responses((status = 200, description = "the stored models"),
-              (status = 422, description = "a blank code or a repeated model", body = crate::openapi::ErrorBody)),
+    request_body(content = Vec<crate::wire::SessionModelWire>, content_type = "application/json",
+        description = "every session model of the tenant; omitted fields match anything"),
+    responses((status = 200, description = "the stored models", body = Vec<crate::wire::SessionModelWire>),
+        (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
+        (status = 422, description = "a blank code or a repeated model: every problem in `details` (`validation_failed`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_models(
     State(state): State<AppState>,
     Auth(tenant): Auth,
-    ApiJson(models): ApiJson<Vec<SessionModel>>,
+    JsonBytes(bytes): JsonBytes,
 ) -> Result<Json<Vec<SessionModel>>, ApiError> {
     let engine = state.engine.clone();
     blocking(move || {
+        let models = session_models(&bytes)?;
         engine.set_session_models(tenant.id, &models)?;
         Ok(Json(models))
     })
     .await
+}
+
+/// A body of session models: an array of objects (an item sent as an array is not taken for
+/// one), each of the shape [`crate::wire::SessionModelWire`].
+fn session_models(bytes: &[u8]) -> Result<Vec<SessionModel>, ApiError> {
+    let items: Vec<serde_json::Map<String, Value>> = parse_json(bytes)?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let bytes = serde_json::to_vec(&item)
+                .map_err(|e| ApiError::Internal(format!("serialization failed: {e}")))?;
+            parse_nested_object(&format!("[{i}]"), &bytes)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -394,11 +442,13 @@ mod tests {
     use super::*;
 
     fn check_paging(query: &[(&str, &str)], expected: Result<(usize, usize), ()>) {
-        let query = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(paging(&query).map_err(|_| ()), expected, "{query:?}");
+        let query = Params(
+            query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        assert_eq!(paging(&query).map_err(|_| ()), expected, "{:?}", query.0);
     }
 
     #[test]
@@ -412,5 +462,10 @@ mod tests {
         check_paging(&[("page", "-1")], Err(()));
         check_paging(&[("page", "x")], Err(()));
         check_paging(&[("page", "99999999999999999999")], Err(()));
+        check_paging(
+            &[("limit", "10000"), ("page", "1000000")],
+            Ok((9_999_990_000, 10000)),
+        );
+        check_paging(&[("page", "1000001")], Err(()));
     }
 }

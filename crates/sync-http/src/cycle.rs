@@ -2,7 +2,7 @@
 //! data (`POST /lmsapi/admin/import`). The rules are sync-cycle's; this file
 //! maps requests, the tenant's stored data and the document's error answers.
 
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -17,7 +17,7 @@ use sync_engine::{Engine, EngineError};
 use sync_store::{Tenant, TenantId};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{parse_json, parse_object, Auth, JsonBytes};
 use crate::state::{blocking, AppState};
 
 /// The routes of this module.
@@ -71,31 +71,51 @@ pub struct CycleCall<R = Value> {
     request: R,
 }
 
-impl<R: DeserializeOwned + Send> FromRequest<AppState> for CycleCall<R> {
+/// A cycle route's request: whether the API refuses any body but a JSON object itself (400
+/// `invalid_json`), or hands every JSON value to the rules, which answer the document's codes
+/// (an array is then a request without any of the members it needs).
+pub trait CycleRequest: DeserializeOwned + Send {
+    /// Whether only a JSON object is taken.
+    const OBJECT: bool;
+}
+
+macro_rules! cycle_request {
+    ($($request:ty => $object:expr),* $(,)?) => {
+        $(impl CycleRequest for $request {
+            const OBJECT: bool = $object;
+        })*
+    };
+}
+
+cycle_request! {
+    crate::wire::EmptyRequest => true,
+    Value => true,
+    PeriodListRequest => false,
+    UserProgressRequest => false,
+    MemberStatusesRequest => false,
+    UpdateMemberStatusesRequest => false,
+    UpdateMemberStatusRequest => false,
+    ChangeCurrentMemberStatusRequest => false,
+}
+
+impl<R: CycleRequest> FromRequest<AppState> for CycleCall<R> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (mut parts, body) = req.into_parts();
         let Auth(tenant) = Auth::from_request_parts(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);
-        let ApiJson(request) = ApiJson::from_request(request, state).await?;
+        let JsonBytes(bytes) = JsonBytes::from_request(request, state).await?;
+        let request = if R::OBJECT {
+            parse_object(&bytes)?
+        } else {
+            parse_json(&bytes)?
+        };
         Ok(CycleCall {
             state: state.clone(),
             tenant,
             request,
         })
-    }
-}
-
-impl CycleCall {
-    /// The call of a route that reads no body (whatever is sent, even no JSON at all).
-    fn without_body(state: AppState, Auth(tenant): Auth) -> Self {
-        let request = Value::Null;
-        CycleCall {
-            state,
-            tenant,
-            request,
-        }
     }
 }
 
@@ -142,21 +162,26 @@ impl<R: Send + 'static> CycleCall<R> {
 
 /// The regulations (cycles) of the portal.
 #[utoipa::path(post, path = "/lmsapi/cycle/getlist", tag = "cycle",
-    request_body(content = Value, description = "`{}`"),
-    responses((status = 200, description = "`[{\"cycleId\", \"adminName\", \"name\", \"ruleId\", \"isActive\", \"isDeleted\"}]`")),
+    request_body(content = crate::wire::EmptyRequest, content_type = "application/json"),
+    responses((status = 200, description = "the cycles", body = Vec<crate::wire::CycleWire>),
+              (status = 400, description = "the body is not a JSON object; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_list(State(state): State<AppState>, auth: Auth) -> Result<Reply, ApiError> {
-    CycleCall::without_body(state, auth)
-        .read(|data, _| Ok(data.get_list()))
-        .await
+pub async fn get_list(call: CycleCall<crate::wire::EmptyRequest>) -> Result<Reply, ApiError> {
+    call.read(|data, _| Ok(data.get_list())).await
 }
 
 /// The periods of a cycle, starting on or after `filterDate` when given.
 #[utoipa::path(post, path = "/lmsapi/cycle/getperiodlist", tag = "cycle",
-    request_body(content = Value, description = "`{\"id\", \"filterDate\"?}`"),
-    responses((status = 200, description = "periods with their requirements"),
-              (status = 400, description = "1000 or 1010: `{\"isSuccess\": false, \"errorCode\", \"message\"}`"),
-              (status = 404, description = "1001")),
+    request_body(content = crate::wire::PeriodListRequestWire, content_type = "application/json"),
+    responses((status = 200, description = "the cycle's periods with their requirements", body = Vec<crate::wire::PeriodWire>),
+              (status = 400, description = "1000 (no id) or 1010 (filterDate not ISO 8601); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "1001: no cycle has this id", body = crate::wire::CycleErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_period_list(call: CycleCall<PeriodListRequest>) -> Result<Reply, ApiError> {
     call.read(CycleData::get_period_list).await
@@ -164,10 +189,13 @@ pub async fn get_period_list(call: CycleCall<PeriodListRequest>) -> Result<Reply
 
 /// A member's credits in a period against the period's requirement.
 #[utoipa::path(post, path = "/lmsapi/cycle/getuserprogress", tag = "cycle",
-    request_body(content = Value, description = "`{\"id\", \"memberId\", \"customFieldAPIName\"?}`"),
-    responses((status = 200, description = "`{\"id\", \"memberId\", \"requiredCredits\", \"completedCredits\", \"exemptedCredits\", \"providerCredits\", \"customFieldAPIName\"}`"),
-              (status = 400, description = "1000 or 1002"),
-              (status = 404, description = "1001 or 1003")),
+    request_body(content = crate::wire::UserProgressRequestWire, content_type = "application/json"),
+    responses((status = 200, description = "the member's credits in the period", body = crate::wire::UserProgressWire),
+              (status = 400, description = "1000 (no id) or 1002 (no memberId); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "1001 (no period has this id) or 1003 (no member has this memberId)", body = crate::wire::CycleErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_user_progress(call: CycleCall<UserProgressRequest>) -> Result<Reply, ApiError> {
     call.read(CycleData::get_user_progress).await
@@ -175,10 +203,13 @@ pub async fn get_user_progress(call: CycleCall<UserProgressRequest>) -> Result<R
 
 /// A member's status timeline.
 #[utoipa::path(post, path = "/lmsapi/cycle/getmemberstatuses", tag = "cycle",
-    request_body(content = Value, description = "`{\"userId\"}` or `{\"customFieldAPIName\", \"customFieldValue\"}`"),
-    responses((status = 200, description = "`{\"statuses\": [{\"entryId\", \"userId\", \"status\", \"isActiveMember\", \"startDate\", \"endDate\"}]}`"),
-              (status = 400, description = "1004"),
-              (status = 404, description = "1005 or 1009")),
+    request_body(content = crate::wire::MemberStatusesRequestWire, content_type = "application/json"),
+    responses((status = 200, description = "the member's timeline", body = crate::wire::MemberStatusesWire),
+              (status = 400, description = "1004 (neither userId nor customFieldAPIName); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "1005 (no member has this custom field) or 1009 (no member, or several, match)", body = crate::wire::CycleErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_member_statuses(
     call: CycleCall<MemberStatusesRequest>,
@@ -188,10 +219,13 @@ pub async fn get_member_statuses(
 
 /// Replaces a member's whole timeline.
 #[utoipa::path(post, path = "/lmsapi/cycle/updatememberstatuses", tag = "cycle",
-    request_body(content = Value, description = "member, and `\"statuses\": [{\"status\", \"isActiveMember\"?, \"startDate\", \"endDate\"?}]`"),
-    responses((status = 200, description = "`{\"isSuccess\": true}`"),
-              (status = 400, description = "1004, 1006, 1007 or 1010"),
-              (status = 404, description = "1005 or 1009")),
+    request_body(content = crate::wire::UpdateMemberStatusesRequestWire, content_type = "application/json"),
+    responses((status = 200, description = "the timeline is replaced", body = crate::wire::CycleSuccess),
+              (status = 400, description = "1004, 1006 (no statuses), 1007 (a status missing) or 1010 (a bad date or range); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_member_statuses(
     call: CycleCall<UpdateMemberStatusesRequest>,
@@ -201,10 +235,13 @@ pub async fn update_member_statuses(
 
 /// Changes the fields passed of one status entry.
 #[utoipa::path(post, path = "/lmsapi/cycle/updatememberstatus", tag = "cycle",
-    request_body(content = Value, description = "member, `\"entryId\"` and `\"status\": {...}`"),
-    responses((status = 200, description = "`{\"isSuccess\": true}`"),
-              (status = 400, description = "1004, 1007 or 1010"),
-              (status = 404, description = "1005, 1008 or 1009")),
+    request_body(content = crate::wire::UpdateMemberStatusRequestWire, content_type = "application/json"),
+    responses((status = 200, description = "the entry is changed", body = crate::wire::CycleSuccess),
+              (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "1005, 1008 (no entry has this entryId) or 1009", body = crate::wire::CycleErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_member_status(
     call: CycleCall<UpdateMemberStatusRequest>,
@@ -214,10 +251,13 @@ pub async fn update_member_status(
 
 /// Closes the open status range at the new range's start and adds the new range.
 #[utoipa::path(post, path = "/lmsapi/cycle/changecurrentmemberstatus", tag = "cycle",
-    request_body(content = Value, description = "member and `\"status\": {...}`"),
-    responses((status = 200, description = "`{\"isSuccess\": true, \"entryId\"}`"),
-              (status = 400, description = "1004, 1007 or 1010"),
-              (status = 404, description = "1005 or 1009")),
+    request_body(content = crate::wire::ChangeCurrentMemberStatusRequestWire, content_type = "application/json"),
+    responses((status = 200, description = "the open range is closed and the new one added", body = crate::wire::CycleStatusAdded),
+              (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_current_member_status(
     call: CycleCall<ChangeCurrentMemberStatusRequest>,
@@ -228,9 +268,13 @@ pub async fn change_current_member_status(
 /// Loads cycles, periods, members and credits: upsert by id, refused whole with every
 /// problem (422) when anything is wrong.
 #[utoipa::path(post, path = "/lmsapi/admin/import", tag = "cycle",
-    request_body(content = Value, description = "`{\"cycles\": [...], \"periods\": [...], \"members\": [{\"userId\", \"customFields\"}], \"credits\": [{\"memberId\", \"cyclePeriodId\", \"kind\", \"credits\"}]}`"),
-    responses((status = 200, description = "`{\"isSuccess\": true, \"imported\": {\"cycles\", \"periods\", \"members\", \"credits\"}}`"),
-              (status = 422, description = "every problem, as `{\"path\", \"message\"}`", body = crate::openapi::ErrorBody)),
+    request_body(content = crate::wire::ImportRequest, content_type = "application/json"),
+    responses((status = 200, description = "everything is loaded", body = crate::wire::ImportAnswer),
+              (status = 400, description = "not JSON, or not the shape this route takes: a member missing or of the wrong type, an unknown key (`invalid_json`, every problem in `details` as `{\"path\", \"message\"}`); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
+              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
+              (status = 422, description = "values that break a rule (a blank id, a date that is not ISO 8601, an unknown cycle, member or period, an unknown credit kind): every problem, as `{\"path\", \"message\"}` (`validation_failed`); nothing loaded", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
     let imported = call
@@ -243,7 +287,20 @@ pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
             "{} problem(s) in the import: nothing was loaded",
             problems.len()
         );
-        ApiError::validation(message, &problems)
+        // A member missing or of the wrong type is the body's shape: 400. Only values that
+        // break a rule make a 422. Either way, every problem is in `details`.
+        let details = problems
+            .iter()
+            .filter_map(|p| serde_json::to_value(p).ok())
+            .collect();
+        if problems.iter().any(|p| p.shape) {
+            ApiError::InvalidJson {
+                message: format!("the body does not have the shape this route takes: {message}"),
+                details,
+            }
+        } else {
+            ApiError::Validation { message, details }
+        }
     })?;
     Ok(Json(json!({"isSuccess": true, "imported": summary})))
 }

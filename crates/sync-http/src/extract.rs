@@ -1,6 +1,7 @@
-//! The extractors of the API: the bearer token's tenant ([`Auth`]) and JSON bodies
-//! ([`JsonBytes`], [`ApiJson`], [`parse_json`]), whose rejections are [`ApiError`]s and so
-//! answer with the same body as every other error.
+//! The extractors of the API: the bearer token's tenant ([`Auth`]), JSON bodies
+//! ([`JsonBytes`], [`ApiJson`], [`parse_json`], [`parse_object`]) and query parameters
+//! ([`Params`]), whose rejections are [`ApiError`]s and so answer with the same body as every
+//! other error.
 //!
 //! Imports `error` and `state`, neither of which imports it back; the handlers import it.
 
@@ -11,7 +12,10 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::json;
 use sync_store::{hash_token, Tenant};
 
 use crate::error::ApiError;
@@ -106,8 +110,9 @@ async fn read_body(mut body: Body, limit_mb: usize, timeout: Duration) -> Result
     }
 }
 
-/// A JSON body deserialized into `T`: syntax errors are 400 `invalid_json`, a body of the
-/// wrong shape is 422 with serde's explanation.
+/// A JSON object body deserialized into `T`: not JSON, or not the shape `T` takes (another
+/// top-level type, a member missing or of the wrong type) is a 400 `invalid_json` naming
+/// where ([`parse_object`]).
 #[derive(Debug, Clone)]
 pub struct ApiJson<T>(pub T);
 
@@ -116,24 +121,125 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let JsonBytes(bytes) = JsonBytes::from_request(req, state).await?;
-        parse_json(&bytes).map(ApiJson)
+        parse_object(&bytes).map(ApiJson)
     }
 }
 
-/// Deserializes a body (a leading UTF-8 byte order mark skipped, as `sync_core::parse` does)
-/// with the API's error mapping.
-pub fn parse_json<'de, T: serde::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(sync_core::without_bom(bytes)).map_err(|e| {
-        if e.is_data() {
-            ApiError::Validation {
-                message: format!("the body does not have the expected shape: {e}"),
-                details: vec![],
+/// The query parameters of a request, each given at most once (a repeated one is a 400).
+#[derive(Debug, Clone, Default)]
+pub struct Params(pub HashMap<String, String>);
+
+impl Params {
+    /// The value of `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Parses a query string (without `?`).
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|e| ApiError::BadParameter(format!("the query string is malformed: {e}")))?;
+        let mut params = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            if params.contains_key(&name) {
+                return Err(ApiError::BadParameter(format!(
+                    "the parameter {name} is given more than once"
+                )));
             }
-        } else {
-            ApiError::InvalidJson {
-                message: format!("the body is not valid JSON: {e}"),
-                details: vec![],
-            }
+            params.insert(name, value);
         }
-    })
+        Ok(Params(params))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Params::parse(parts.uri.query().unwrap_or(""))
+    }
+}
+
+/// The JSON type a body starts with, for messages.
+fn json_type(bytes: &[u8]) -> &'static str {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// The 400 of a body that is JSON of the wrong shape, `path` naming where (`.` for the whole
+/// body).
+fn shape_error(path: &str, message: impl std::fmt::Display) -> ApiError {
+    let path = if path.is_empty() { "." } else { path };
+    ApiError::InvalidJson {
+        message: format!("the body does not have the shape this route takes: at {path}: {message}"),
+        details: vec![json!({"path": path, "message": message.to_string()})],
+    }
+}
+
+/// Deserializes a body of any JSON type (a leading UTF-8 byte order mark skipped, as
+/// `sync_core::parse` does): not JSON, or not the shape `T` takes, is a 400 `invalid_json`
+/// whose message and detail name where (`[0].codeFormation`, `changes.removed`).
+pub fn parse_json<'de, T: serde::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, ApiError> {
+    let bytes = sync_core::without_bom(bytes);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let error = error.into_inner();
+        if error.is_data() {
+            // A syntax error further on says more than a type error before it.
+            if let Err(syntax) = serde_json::from_slice::<IgnoredAny>(bytes) {
+                return not_json(syntax);
+            }
+            shape_error(&path, error)
+        } else {
+            not_json(error)
+        }
+    })?;
+    deserializer.end().map_err(not_json)?;
+    Ok(value)
+}
+
+/// Deserializes a body that must be a JSON object, as [`parse_json`]: an array, even of the
+/// right length, is not taken for the object.
+pub fn parse_object<'de, T: serde::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, ApiError> {
+    let bytes = sync_core::without_bom(bytes);
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some() && first != Some(&b'{') {
+        if let Err(syntax) = serde_json::from_slice::<IgnoredAny>(bytes) {
+            return Err(not_json(syntax));
+        }
+        return Err(shape_error(
+            ".",
+            format!("expected an object, found {}", json_type(bytes)),
+        ));
+    }
+    parse_json(bytes)
+}
+
+/// A JSON object nested in a body, as [`parse_object`], `path` naming it in errors.
+pub fn parse_nested_object<'de, T: serde::Deserialize<'de>>(
+    path: &str,
+    bytes: &'de [u8],
+) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(shape_error(
+            path,
+            format!("expected an object, found {}", json_type(bytes)),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| shape_error(path, e))
+}
+
+fn not_json(error: serde_json::Error) -> ApiError {
+    ApiError::InvalidJson {
+        message: format!("the body is not valid JSON: {error}"),
+        details: vec![],
+    }
 }

@@ -44,6 +44,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod state;
+pub mod wire;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -53,7 +54,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sync_store::{hash_token, SqliteStore, Store, StoreError};
@@ -132,8 +133,17 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     }
     router
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(reject_repeated_parameters))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// A query parameter given twice is a 400 on every route, whether it reads it or not.
+async fn reject_repeated_parameters(request: Request, next: Next) -> Response {
+    match extract::Params::parse(request.uri().query().unwrap_or("")) {
+        Ok(_) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
 }
 
 /// One line per request: method, path (no query: it may hold an email), status, time.

@@ -1,18 +1,19 @@
 //! The OpenAPI description, generated from the handlers' annotations.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 /// The body of every error answer.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
 }
 
 /// `{"code", "message", "details"}`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable machine code: `invalid_json`, `unauthorized`, `mass_removal`...
     pub code: String,
@@ -31,6 +32,46 @@ impl Modify for Bearer {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The answers every route can give beside its own: 503 when the store cannot be written or
+/// reached, and, on a route that reads a body, 408 when the body stalls past the read timeout.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let answers = &mut operation.responses.responses;
+                if operation.request_body.is_some() {
+                    answers.entry("408".to_owned()).or_insert_with(|| {
+                        error("the body stopped arriving for longer than `--read-timeout` (`request_timeout`)").into()
+                    });
+                }
+                answers.entry("503".to_owned()).or_insert_with(|| {
+                    error("the store cannot be written or reached: disk full, read-only or busy database (`store_unavailable`); nothing was changed").into()
+                });
+            }
+        }
     }
 }
 
@@ -62,7 +103,7 @@ impl Modify for Bearer {
         crate::cycle::import,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&Bearer)
+    modifiers(&Bearer, &CommonAnswers)
 )]
 pub struct ApiDoc;
 

@@ -343,8 +343,10 @@ async fn changes_route_merges_a_delta() {
     let (_, all) = s.get(ALL, TOKEN_A).await;
     assert_eq!(all["total"], 31);
 
+    // A body without `changes` is not the route's shape: 400 naming where.
     let (status, body) = s.post(path, TOKEN_A, &json!({"nothing": 1})).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_code(&body), "invalid_json", "{body}");
     s.stop().await;
 }
 

@@ -45,14 +45,15 @@ const ROUTES: [&str; 21] = [
     "POST /lmsapi/admin/import",
 ];
 
-/// The routes that read a JSON body (`getlist` reads none).
-const BODY_ROUTES: [&str; 13] = [
+/// The routes that read a JSON body.
+const BODY_ROUTES: [&str; 14] = [
     "POST /api/sync/v2/contrats",
     "POST /api/sync/v2/contrats/changes",
     "POST /api/sync/v1/contrats-diff",
     "PUT /api/sync/v1/session-models",
     "POST /api/sync/v1/calendar-group-ics",
     "POST /api/sync/v1/absences-for-student",
+    "POST /lmsapi/cycle/getlist",
     "POST /lmsapi/cycle/getperiodlist",
     "POST /lmsapi/cycle/getuserprogress",
     "POST /lmsapi/cycle/getmemberstatuses",
@@ -186,6 +187,51 @@ fn the_routes_tested_are_the_documented_ones() {
     assert_eq!(tested, documented);
 }
 
+/// The document describes every body and every answer: a request schema for each route that
+/// reads a body, a schema for each status, 401 on every route, 400/413/415 on every body route.
+#[test]
+fn the_document_describes_every_body_and_answer() {
+    let document = serde_json::to_value(sync_http::openapi::openapi()).unwrap();
+    for route in ROUTES {
+        let (method, path) = route.split_once(' ').unwrap();
+        let operation = &document["paths"][path][method.to_lowercase()];
+        let responses = operation["responses"].as_object().expect(route);
+        for (status, response) in responses {
+            let schema = &response["content"]["application/json"]["schema"];
+            assert!(schema.is_object(), "{route} {status}: no schema");
+        }
+        let mut expected = vec!["200", "400", "401"];
+        if BODY_ROUTES.contains(&route) {
+            expected.extend(["400", "413", "415"]);
+            let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+            assert!(schema.is_object(), "{route}: no request schema");
+        }
+        for status in expected {
+            assert!(responses.contains_key(status), "{route}: {status} missing");
+        }
+    }
+    // Paging bounds.
+    for path in ["/api/sync/v1/contrats", "/api/sync/v1/contrats-get-all"] {
+        let parameters = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let bounds: Vec<(Value, Value)> = parameters
+            .iter()
+            .map(|p| {
+                (
+                    p["schema"]["minimum"].clone(),
+                    p["schema"]["maximum"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            bounds,
+            [(json!(1), json!(10000)), (json!(1), json!(1000000))],
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 #[rustfmt::skip] // one line per case
 async fn every_route_refuses_a_missing_or_wrong_token() {
@@ -226,24 +272,24 @@ async fn every_body_route_refuses_bodies_that_are_not_json_or_of_the_wrong_shape
         check(&app, route, a, Raw(b"{}", "application/x-www-form-urlencoded"), 415, Error("not_json")).await;
         check(&app, route, a, Body::None, 415, Error("not_json")).await;
     }
-    // getlist reads no body: whatever is sent, the list.
-    check(&app, "POST /lmsapi/cycle/getlist", a, Raw(b"{", "text/plain"), 200, List).await;
-    check(&app, "POST /lmsapi/cycle/getlist", a, Body::None, 200, List).await;
+    // getlist reads its body like the others, though it uses nothing in it.
+    check(&app, "POST /lmsapi/cycle/getlist", a, Json(json!([])), 400, Error("invalid_json")).await;
 
-    // JSON of the wrong type or shape, route by route.
+    // JSON of the wrong type or shape, route by route: 400 naming where. (Before, several
+    // of these answered 422 `validation_failed`.)
     check(&app, "POST /api/sync/v2/contrats", a, Json(json!({"a": 1})), 400, Error("invalid_json")).await;
     check(&app, "POST /api/sync/v2/contrats", a, Json(json!("text")), 400, Error("invalid_json")).await;
     check(&app, "POST /api/sync/v2/contrats", a, Json(json!([1])), 400, Error("invalid_json")).await;
-    check(&app, "POST /api/sync/v2/contrats/changes", a, Json(json!({"nothing": 1})), 422, Error("validation_failed")).await;
-    check(&app, "POST /api/sync/v2/contrats/changes", a, Json(json!([])), 422, Error("validation_failed")).await;
+    check(&app, "POST /api/sync/v2/contrats/changes", a, Json(json!({"nothing": 1})), 400, Error("invalid_json")).await;
+    check(&app, "POST /api/sync/v2/contrats/changes", a, Json(json!([])), 400, Error("invalid_json")).await;
     check(&app, "POST /api/sync/v2/contrats/changes", a, Json(json!({"changes": {"added": 1}})), 400, Error("invalid_json")).await;
     check(&app, "POST /api/sync/v1/contrats-diff", a, Json(json!({"a": 1})), 400, Error("invalid_json")).await;
     check(&app, "POST /api/sync/v1/contrats-diff", a, Json(json!(null)), 400, Error("invalid_json")).await;
-    check(&app, "PUT /api/sync/v1/session-models", a, Json(json!({})), 422, Error("validation_failed")).await;
-    check(&app, "PUT /api/sync/v1/session-models", a, Json(json!([{"codeAnnee": "Y"}])), 422, Error("validation_failed")).await;
-    check(&app, "POST /api/sync/v1/calendar-group-ics", a, Json(json!({"groupId": 1})), 422, Error("validation_failed")).await;
-    check(&app, "POST /api/sync/v1/calendar-group-ics", a, Json(json!([])), 422, Error("validation_failed")).await;
-    check(&app, "POST /api/sync/v1/absences-for-student", a, Json(json!({"email": "x"})), 422, Error("validation_failed")).await;
+    check(&app, "PUT /api/sync/v1/session-models", a, Json(json!({})), 400, Error("invalid_json")).await;
+    check(&app, "PUT /api/sync/v1/session-models", a, Json(json!([{"codeAnnee": "Y"}])), 400, Error("invalid_json")).await;
+    check(&app, "POST /api/sync/v1/calendar-group-ics", a, Json(json!({"groupId": 1})), 400, Error("invalid_json")).await;
+    check(&app, "POST /api/sync/v1/calendar-group-ics", a, Json(json!([])), 400, Error("invalid_json")).await;
+    check(&app, "POST /api/sync/v1/absences-for-student", a, Json(json!({"email": "x"})), 400, Error("invalid_json")).await;
     check(&app, "POST /api/sync/v1/absences-for-student", a, Json(json!({"email": " ", "data": []})), 422, Error("validation_failed")).await;
     check(&app, "POST /lmsapi/cycle/getperiodlist", a, Json(json!([])), 400, Cycle(1000)).await;
     check(&app, "POST /lmsapi/cycle/getuserprogress", a, Json(json!([])), 400, Cycle(1000)).await;
@@ -251,8 +297,9 @@ async fn every_body_route_refuses_bodies_that_are_not_json_or_of_the_wrong_shape
     check(&app, "POST /lmsapi/cycle/updatememberstatuses", a, Json(json!([])), 400, Cycle(1004)).await;
     check(&app, "POST /lmsapi/cycle/updatememberstatus", a, Json(json!([])), 400, Cycle(1004)).await;
     check(&app, "POST /lmsapi/cycle/changecurrentmemberstatus", a, Json(json!([])), 400, Cycle(1004)).await;
-    check(&app, "POST /lmsapi/admin/import", a, Json(json!([])), 422, Error("validation_failed")).await;
-    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": 1})), 422, Error("validation_failed")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!([])), 400, Error("invalid_json")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": 1})), 400, Error("invalid_json")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [], "extra": []})), 400, Error("invalid_json")).await;
 
     // Query parameters.
     check(&app, "GET /api/sync/v1/contrats?limit=0", a, Body::None, 400, Error("invalid_parameter")).await;
@@ -263,6 +310,120 @@ async fn every_body_route_refuses_bodies_that_are_not_json_or_of_the_wrong_shape
 
     // Nothing of the above was written.
     check(&app, "GET /api/sync/v1/contrats-get-all", a, Body::None, 200, Keys(LIST_KEYS)).await;
+}
+
+/// One error rule on every route (DESIGN section 4): not JSON, or not the route's shape, is a
+/// 400 naming where; the right shape breaking a rule is a 422; a parameter given twice is a
+/// 400; `getlist` checks its content type and size like the others.
+#[tokio::test]
+#[rustfmt::skip] // one line per case
+async fn one_error_rule_on_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let a = Some(TOKEN_A);
+    let invalid = Error("invalid_json");
+    // A request object sent as an array, even of the right length, is a shape error.
+    let body = check(&app, "POST /api/sync/v1/calendar-group-ics", a, Json(json!(["g", "u"])), 400, invalid).await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("expected an object, found an array"), "{body}");
+    check(&app, "POST /api/sync/v1/calendar-group-ics", a, Json(json!(["a", "b", "c"])), 400, invalid).await;
+    check(&app, "POST /api/sync/v1/absences-for-student", a, Json(json!(["x@example.org", []])), 400, invalid).await;
+    check(&app, "POST /api/sync/v2/contrats/changes", a, Json(json!([{}])), 400, invalid).await;
+    check(&app, "POST /api/sync/v2/contrats/changes", a, Json(json!({"changes": [[], [], []]})), 400, invalid).await;
+    check(&app, "PUT /api/sync/v1/session-models", a, Json(json!([["F1", "A1"]])), 400, invalid).await;
+    check(&app, "POST /lmsapi/cycle/getlist", a, Json(json!([])), 400, invalid).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!([{}])), 400, invalid).await;
+
+    // A shape error names where, with serde's message.
+    let cases = [
+        ("PUT /api/sync/v1/session-models", json!([{"codeFormation": "F1", "codeAnnee": "A1"}, {"codeFormation": 7, "codeAnnee": "A1"}]), "[1]"),
+        ("PUT /api/sync/v1/session-models", json!([{"codeAnnee": "A1"}]), "missing field `codeFormation`"),
+        ("POST /api/sync/v1/calendar-group-ics", json!({"groupId": 1, "calendarUrl": "https://example.org/a.ics"}), "groupId"),
+        ("POST /api/sync/v1/calendar-group-ics", json!({"groupId": "G1"}), "missing field `calendarUrl`"),
+        ("POST /api/sync/v1/absences-for-student", json!({"email": "x@example.org", "data": 5}), "data"),
+        ("POST /api/sync/v1/absences-for-student", json!({"email": true, "data": []}), "email"),
+        ("POST /api/sync/v2/contrats/changes", json!({"changes": {"removed": [1]}}), "changes"),
+        ("POST /api/sync/v2/contrats/changes", json!({"changes": {"moved": []}}), "unknown field `moved`"),
+    ];
+    for (route, sent, place) in cases {
+        let body = check(&app, route, a, Json(sent), 400, invalid).await;
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(place), "{route}: {message}");
+        assert!(message.contains("shape"), "{route}: {message}");
+    }
+    // A syntax error is a 400 whatever comes before it.
+    for route in ["POST /api/sync/v2/contrats/changes", "POST /api/sync/v1/calendar-group-ics", "POST /api/sync/v1/absences-for-student", "POST /lmsapi/cycle/getlist"] {
+        let body = check(&app, route, a, Raw(b"[1, 2,]", "application/json"), 400, invalid).await;
+        assert!(body["error"]["message"].as_str().unwrap().contains("not valid JSON"), "{route}: {body}");
+    }
+
+    // The right shape, content that breaks a rule: 422 with every problem.
+    let body = check(&app, "PUT /api/sync/v1/session-models", a, Json(json!([{"codeFormation": " ", "codeAnnee": "A1"}, {"codeFormation": "F1", "codeAnnee": " "}])), 422, Error("validation_failed")).await;
+    assert_eq!(body["error"]["details"].as_array().map(Vec::len), Some(2), "{body}");
+    check(&app, "POST /api/sync/v1/absences-for-student", a, Json(json!({"email": " ", "data": []})), 422, Error("validation_failed")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{"cycleId": " "}]})), 422, Error("validation_failed")).await;
+
+    // getlist checks its content type like the others.
+    check(&app, "POST /lmsapi/cycle/getlist", a, Raw(b"{}", "text/plain"), 415, Error("not_json")).await;
+    check(&app, "POST /lmsapi/cycle/getlist", a, Body::None, 415, Error("not_json")).await;
+    check(&app, "POST /lmsapi/cycle/getlist", a, Json(json!({})), 200, List).await;
+
+    // A parameter given twice is a 400, whichever value comes first.
+    let twice = Error("invalid_parameter");
+    check(&app, "GET /api/sync/v1/contrats?limit=1&limit=2", a, Body::None, 400, twice).await;
+    check(&app, "GET /api/sync/v1/contrats-get-all?limit=abc&limit=3", a, Body::None, 400, twice).await;
+    check(&app, "GET /api/sync/v1/contrats-get-all?limit=3&limit=abc", a, Body::None, 400, twice).await;
+    check(&app, "GET /api/sync/v1/absences-for-student?email=a%40example.org&email=b%40example.org", a, Body::None, 400, twice).await;
+    check(&app, "POST /api/sync/v2/contrats?allowMassRemoval=true&allowMassRemoval=true", a, Json(json!([])), 400, twice).await;
+    check(&app, "GET /api/sync/v1/test?x=1&x=1", a, Body::None, 400, twice).await;
+    check(&app, "GET /api/sync/v1/session-models?x=1&x=2", a, Body::None, 400, twice).await;
+    check(&app, "POST /lmsapi/cycle/getlist?x=1&x=2", a, Json(json!({})), 400, twice).await;
+    check(&app, "GET /api/sync/v1/contrats?limit=2&page=1", a, Body::None, 200, Keys(LIST_KEYS)).await;
+    // Paging bounds, as the document gives them.
+    check(&app, "GET /api/sync/v1/contrats?limit=10000&page=1000000", a, Body::None, 200, Keys(LIST_KEYS)).await;
+    check(&app, "GET /api/sync/v1/contrats?page=1000001", a, Body::None, 400, twice).await;
+    check(&app, "GET /api/sync/v1/contrats?limit=10001", a, Body::None, 400, twice).await;
+}
+
+/// `getlist` caps its body like every other route.
+#[tokio::test]
+async fn getlist_refuses_a_body_over_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).expect("store opens");
+    store
+        .tenant_with_token("a", &hash_token(TOKEN_A), false)
+        .unwrap();
+    let settings = Settings {
+        max_body_mb: 1,
+        ..Settings::default()
+    };
+    let app = sync_http::app(AppState::new(Arc::new(store) as Arc<dyn Store>, settings));
+    let mut big = b"{\"padding\": \"".to_vec();
+    big.resize((1 << 20) + 16, b'x');
+    big.extend_from_slice(b"\"}");
+    let big: &'static [u8] = Box::leak(big.into_boxed_slice());
+    for route in [
+        "POST /lmsapi/cycle/getlist",
+        "POST /lmsapi/cycle/getperiodlist",
+    ] {
+        check(
+            &app,
+            route,
+            Some(TOKEN_A),
+            Raw(big, "application/json"),
+            413,
+            Error("body_too_large"),
+        )
+        .await;
+    }
+    check(
+        &app,
+        "POST /lmsapi/cycle/getlist",
+        Some(TOKEN_A),
+        Json(json!({})),
+        200,
+        List,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -327,7 +488,8 @@ async fn every_route_answers_its_shape() {
         "credits": [{"memberId": "u1", "cyclePeriodId": "p1", "kind": "completed", "credits": 22}]
     });
     check(&app, "POST /lmsapi/admin/import", a, Json(import), 200, Keys(&["imported", "isSuccess"])).await;
-    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{}]})), 422, Error("validation_failed")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{}]})), 400, Error("invalid_json")).await;
+    check(&app, "POST /lmsapi/admin/import", a, Json(json!({"cycles": [{"cycleId": " "}]})), 422, Error("validation_failed")).await;
     check(&app, "POST /lmsapi/cycle/getlist", a, Json(json!({})), 200, List).await;
     check(&app, "POST /lmsapi/cycle/getperiodlist", a, Json(json!({"id": "c1"})), 200, List).await;
     check(&app, "POST /lmsapi/cycle/getperiodlist", a, Json(json!({"id": "nope"})), 404, Cycle(1001)).await;
