@@ -359,7 +359,7 @@ mod tests {
                     a.retry_delay
                 ),
                 Command::Serve(a) => format!(
-                    "serve {} {} {:?} sandbox={} private={} {} log={:?} read={} shutdown={} max={} metrics={}",
+                    "serve {} {} {:?} sandbox={} private={} {} log={:?} read={} shutdown={} max={} metrics={} cache={}",
                     a.addr,
                     a.data.display(),
                     a.tokens,
@@ -370,7 +370,8 @@ mod tests {
                     a.read_timeout,
                     a.shutdown_timeout,
                     a.max_connections,
-                    a.metrics
+                    a.metrics,
+                    a.cache_mb
                 ),
                 Command::Tenant(a) => match a.command {
                     server::TenantCommand::Create(c) => {
@@ -400,28 +401,37 @@ mod tests {
     fn server_commands() {
         check(
             "serve --data d --token a=x --token b=y=z --sandbox --max-body-mb 5",
-            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text read=60 shutdown=30 max=1024 metrics=true"#,
+            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512"#,
         );
         check(
             "serve --addr 0.0.0.0:9000 --data d --calendar-allow-private",
-            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text read=60 shutdown=30 max=1024 metrics=true",
+            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
         check(
             "serve --data d --log-format json",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json read=60 shutdown=30 max=1024 metrics=true",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
         check(
             "serve --data d --log-format text",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
         check(
             "serve --data d --metrics false",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=false",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=false cache=512",
         );
         check(
             "serve --data d --metrics true",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
+        check(
+            "serve --data d --cache-mb 64",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=64",
+        );
+        check(
+            "serve --data d --cache-mb 0",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=0",
+        );
+        check("serve --data d --cache-mb lots", "error ValueValidation");
         check("serve --data d --metrics no", "error InvalidValue");
         check("serve --data d --metrics", "error InvalidValue");
         check("serve --data d --log-format xml", "error InvalidValue");
@@ -429,7 +439,7 @@ mod tests {
         check("serve --data d --max-body-mb 0", "error ValueValidation");
         check(
             "serve --data d --read-timeout 5 --shutdown-timeout 0 --max-connections 2",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=5 shutdown=0 max=2 metrics=true",
+            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=5 shutdown=0 max=2 metrics=true cache=512",
         );
         check("serve --data d --read-timeout 0", "error ValueValidation");
         check(

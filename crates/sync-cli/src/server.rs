@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Serve `GET /metrics` (Prometheus text format, no token needed); `false` makes it a 404.
     #[arg(long, value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
+    /// Most memory kept for the tenants' active sets, in MiB (estimated); the sets used
+    /// least recently are dropped first and read back from the database when needed.
+    #[arg(long, default_value_t = 512, value_name = "MB")]
+    pub cache_mb: u64,
     /// Format of the log lines on stderr.
     #[arg(long, value_enum, default_value_t, env = "SYNC_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -134,6 +138,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         metrics: args.metrics,
+        cache_mb: usize::try_from(args.cache_mb).unwrap_or(usize::MAX),
     };
     sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()

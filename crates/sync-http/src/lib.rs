@@ -185,6 +185,8 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Whether `GET /metrics` answers (without a token).
     pub metrics: bool,
+    /// Bound of the store's active-set cache, in MiB (estimated size of the sets kept).
+    pub cache_mb: usize,
 }
 
 impl Default for ServeConfig {
@@ -200,6 +202,7 @@ impl Default for ServeConfig {
             shutdown_timeout: Duration::from_secs(30),
             max_connections: 1024,
             metrics: true,
+            cache_mb: 512,
         }
     }
 }
@@ -264,9 +267,13 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         shutdown_timeout,
         max_connections,
         metrics,
+        cache_mb,
     } = config;
+    let cache_bytes = u64::try_from(cache_mb)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(1 << 20);
     let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
-        let store = SqliteStore::open(&data_dir)?;
+        let store = SqliteStore::open(&data_dir)?.with_cache_bytes(cache_bytes);
         for (tenant, token) in &tokens {
             // An existing tenant keeps its sandbox flag: `--sandbox` applies to new ones.
             store.tenant_with_token(tenant, &hash_token(token), sandbox)?;

@@ -5,7 +5,10 @@
 //! (checkpoint) afterwards, so the request does not pay for writing its rows twice. Each
 //! tenant's active set is kept in memory, tagged with the tenant's `contracts_version` (bumped
 //! in the same transaction as every contract write): a set whose version is not the stored one
-//! (a write by another process) is read again, so the memory copy is only a cache.
+//! (a write by another process) is read again, so the memory copy is only a cache. The cache is
+//! bounded by an estimate of the sets' size in memory ([`SqliteStore::with_cache_bytes`],
+//! 512 MiB by default): the sets used least recently are dropped first and read back from the
+//! database when next needed; a set of about the whole bound or more is never kept.
 //!
 //! The schema is the numbered migrations of `migrations/sqlite/`, embedded at build time and
 //! applied by refinery when the store opens (history in `refinery_schema_history`). A failed
@@ -13,11 +16,12 @@
 //! read-only, unopenable or busy database is [`StoreError::Unavailable`].
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
+use quick_cache::Weighter;
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::normalize_email;
@@ -37,14 +41,19 @@ refinery::embed_migrations!("migrations/sqlite");
 /// The first migration: the schema the store created before numbered migrations.
 const INITIAL_SCHEMA: &str = include_str!("../migrations/sqlite/V1__initial.sql");
 
+/// The default bound of the active-set cache, in bytes (512 MiB).
+pub const DEFAULT_CACHE_BYTES: u64 = 512 << 20;
+
 /// The SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Each tenant's active set with the `contracts_version` it was read or written at.
-    active: Mutex<HashMap<TenantId, (i64, Arc<ActiveSet>)>>,
+    /// Active sets kept in memory, bounded by their estimated size. One shard behind a
+    /// mutex: a set is replaced only by a newer version in one step, and a set of nearly the
+    /// whole bound fits (a sharded cache gives each shard a part of it).
+    active: Mutex<ActiveSets>,
     /// `active_set` calls answered from `active`.
     cache_hits: AtomicU64,
     /// `active_set` calls that read the database.
@@ -214,8 +223,64 @@ fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>> {
     Ok(sender)
 }
 
+/// The active-set cache: each tenant's set, weighted by its estimated size in bytes.
+type ActiveSets = quick_cache::unsync::Cache<TenantId, CachedSet, CachedSetWeight>;
+
+/// A tenant's active set as cached.
+#[derive(Debug)]
+struct CachedSet {
+    /// The tenant's `contracts_version` the set was read or written at.
+    version: i64,
+    set: Arc<ActiveSet>,
+    /// [`estimated_bytes`] of `set`, computed once: the cache weighs entries often.
+    bytes: u64,
+}
+
+impl CachedSet {
+    fn new(version: i64, set: Arc<ActiveSet>) -> Self {
+        let bytes = estimated_bytes(&set);
+        CachedSet {
+            version,
+            set,
+            bytes,
+        }
+    }
+}
+
+/// Weighs a cached set by its estimated size.
+#[derive(Debug, Clone, Copy)]
+struct CachedSetWeight;
+
+impl Weighter<TenantId, CachedSet> for CachedSetWeight {
+    fn weight(&self, _tenant: &TenantId, cached: &CachedSet) -> u64 {
+        cached.bytes
+    }
+}
+
+/// An estimate of the memory an active set holds: per contract, its text (the stored JSON
+/// object: field names, values and punctuation), the contract itself and its place in the
+/// integrated listing; plus the set. Never zero, so that every set can be evicted.
+fn estimated_bytes(set: &ActiveSet) -> u64 {
+    /// The contract in the set's vector, and its position among the integrated ones.
+    const PER_CONTRACT: usize = std::mem::size_of::<Contract<'static>>() + 4;
+    let contracts: usize = set
+        .contracts()
+        .par_iter()
+        .map(|contract| {
+            // `"name":"value",` for each present field, and the braces.
+            let text: usize = contract
+                .fields()
+                .map(|(field, value)| field.name().len() + value.len() + 6)
+                .sum();
+            text + 2 + PER_CONTRACT
+        })
+        .sum();
+    (std::mem::size_of::<ActiveSet>() + contracts) as u64
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the database in `data_dir`.
+    /// Opens (creating if needed) the database in `data_dir`, with an active-set cache of
+    /// [`DEFAULT_CACHE_BYTES`].
     pub fn open(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_path_buf(),
@@ -229,11 +294,30 @@ impl SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-            active: Mutex::default(),
+            active: Mutex::new(ActiveSets::with_weighter(
+                1024,
+                DEFAULT_CACHE_BYTES,
+                CachedSetWeight,
+            )),
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
             checkpoint: Mutex::new(checkpoint),
         })
+    }
+
+    /// The store with an active-set cache of at most `bytes` (estimated size of the sets
+    /// kept); the sets over it are dropped, least recently used first. `0` keeps none.
+    pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
+        self.active
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .set_capacity(bytes);
+        self
+    }
+
+    /// The estimated size of the active sets in the cache, in bytes.
+    pub fn cached_bytes(&self) -> u64 {
+        lock(&self.active).weight()
     }
 
     /// The database file.
@@ -270,7 +354,7 @@ impl SqliteStore {
     /// The cached active set of `tenant` if it is at `version`.
     fn cached(&self, tenant: TenantId, version: i64) -> Option<Arc<ActiveSet>> {
         match lock(&self.active).get(&tenant) {
-            Some((v, set)) if *v == version => Some(set.clone()),
+            Some(cached) if cached.version == version => Some(cached.set.clone()),
             _ => None,
         }
     }
@@ -316,14 +400,13 @@ impl SqliteStore {
         })
     }
 
-    /// Keeps `set` as the tenant's active set at `version`, unless a newer one is kept.
-    fn remember(&self, tenant: TenantId, version: i64, set: Arc<ActiveSet>) {
+    /// Keeps `cached` as the tenant's active set, unless a newer one is kept (or it is
+    /// larger than the whole cache).
+    fn remember(&self, tenant: TenantId, cached: CachedSet) {
         let mut active = lock(&self.active);
-        match active.get(&tenant) {
-            Some((v, _)) if *v > version => {}
-            _ => {
-                active.insert(tenant, (version, set));
-            }
+        match active.peek(&tenant) {
+            Some(kept) if kept.version > cached.version => {}
+            _ => active.insert(tenant, cached),
         }
     }
 }
@@ -518,7 +601,7 @@ impl Store for SqliteStore {
             let set = ActiveSet::from_objects(objects.iter().map(String::as_str))?;
             Ok((version, Arc::new(set)))
         })?;
-        self.remember(tenant, version, set.clone());
+        self.remember(tenant, CachedSet::new(version, set.clone()));
         Ok(set)
     }
 
@@ -587,13 +670,16 @@ impl Store for SqliteStore {
         // The set after this write is computed from the cached set before it while the
         // database writes; it is kept only if that cached set was the one just before the
         // write (the version the write leaves, minus one).
-        let before = lock(&self.active).get(&tenant).cloned();
+        let before = lock(&self.active)
+            .get(&tenant)
+            .map(|cached| (cached.version, cached.set.clone()));
         let (version, after) = rayon::join(
             || self.write_rows(tenant, &rows, &write.archive),
             || {
                 let (version, set) = before?;
                 let upsert: Vec<&Contract<'_>> = rows.iter().map(|r| r.contract).collect();
-                next_set(&set, &upsert, &write.archive).map(|after| (version, after))
+                let after = next_set(&set, &upsert, &write.archive)?;
+                Some(CachedSet::new(version + 1, Arc::new(after)))
             },
         );
         let version = match version {
@@ -604,9 +690,9 @@ impl Store for SqliteStore {
             }
         };
         lock(&self.active).remove(&tenant);
-        if let Some((before_version, after)) = after {
-            if before_version == version - 1 {
-                self.remember(tenant, version, Arc::new(after));
+        if let Some(after) = after {
+            if after.version == version {
+                self.remember(tenant, after);
             }
         }
         Ok(())
@@ -903,6 +989,133 @@ mod tests {
         other.delete_all(a.id).unwrap();
         store.active_set(a.id).unwrap();
         check(2, 2);
+    }
+
+    /// `n` contracts of `tenant`'s own codes (`{tenant}-C{i}`).
+    fn contracts_of(tenant: &str, n: usize) -> Vec<Contract<'static>> {
+        (0..n)
+            .map(|i| contract(&format!("{tenant}-C{i:02}"), "G1", "F1", "x@e.fr"))
+            .collect()
+    }
+
+    fn sync_all(store: &SqliteStore, tenant: TenantId, contracts: &[Contract<'static>]) {
+        let write = SyncWrite {
+            upsert: contracts.iter().collect(),
+            ..Default::default()
+        };
+        store.apply_sync(tenant, &write).unwrap();
+    }
+
+    /// The estimated size of a set of `n` contracts of a tenant named like `"t0"`.
+    fn set_bytes(n: usize) -> u64 {
+        estimated_bytes(&ActiveSet::from_contracts(contracts_of("t0", n)))
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bound_and_reads_evicted_sets_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // Room for three sets of 20 contracts, not four.
+        let bound = set_bytes(20) * 7 / 2;
+        let store = SqliteStore::open(dir.path())
+            .unwrap()
+            .with_cache_bytes(bound);
+        let mut tenants = Vec::new();
+        for t in 0..10 {
+            let name = format!("t{t}");
+            let tenant = store.create_tenant(&name, false).unwrap();
+            store.active_set(tenant.id).unwrap();
+            sync_all(&store, tenant.id, &contracts_of(&name, 20));
+            assert!(
+                store.cached_bytes() <= bound,
+                "{} > {bound}",
+                store.cached_bytes()
+            );
+            tenants.push((name, tenant.id));
+        }
+        assert!(store.cached_bytes() >= set_bytes(20) * 2);
+        // The first tenants' sets were dropped: read back from the database (a miss each),
+        // with the same contracts, and listed as before.
+        let misses = store.cache_stats().misses;
+        for (name, tenant) in &tenants {
+            let expected = contracts_of(name, 20);
+            let set = store.active_set(*tenant).unwrap();
+            assert_eq!(set.len(), 20);
+            for (got, want) in set.contracts().iter().zip(&expected) {
+                assert_eq!(
+                    serde_json::to_string(got).unwrap(),
+                    serde_json::to_string(want).unwrap()
+                );
+            }
+            let page = store.page(*tenant, Listing::Transmitted, 5, 2).unwrap();
+            let want = format!("{name}-C05 {name}-C06");
+            assert_eq!((keys(&page), page.total), (want, 20));
+            assert!(store.cached_bytes() <= bound);
+        }
+        assert!(store.cache_stats().misses >= misses + 7);
+        // The sets read last are kept: read again from memory.
+        let hits = store.cache_stats().hits;
+        store.active_set(tenants[9].1).unwrap();
+        assert_eq!(store.cache_stats().hits, hits + 1);
+    }
+
+    #[test]
+    fn a_set_larger_than_the_cache_is_read_from_the_database_each_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path())
+            .unwrap()
+            .with_cache_bytes(set_bytes(20) / 2);
+        let a = store.create_tenant("t0", false).unwrap();
+        sync_all(&store, a.id, &contracts_of("t0", 20));
+        assert_eq!(store.cached_bytes(), 0);
+        for misses in 1..=2 {
+            assert_eq!(store.active_set(a.id).unwrap().len(), 20);
+            assert_eq!(store.cache_stats(), CacheStats { hits: 0, misses });
+            assert_eq!(store.cached_bytes(), 0);
+        }
+        // A cache of nothing works the same.
+        let store = SqliteStore::open(dir.path()).unwrap().with_cache_bytes(0);
+        assert_eq!(active_keys(&store, a.id).split(' ').count(), 20);
+        assert_eq!(store.cached_bytes(), 0);
+    }
+
+    #[test]
+    fn another_process_write_is_seen_with_and_without_eviction() {
+        let dir = tempfile::tempdir().unwrap();
+        // Room for one set of two contracts.
+        let store = SqliteStore::open(dir.path())
+            .unwrap()
+            .with_cache_bytes(set_bytes(2) * 3 / 2);
+        let other = SqliteStore::open(dir.path()).unwrap();
+        let a = store.create_tenant("a", false).unwrap();
+        let b = store.create_tenant("b", false).unwrap();
+        let is_cached = |tenant: TenantId| lock(&store.active).peek(&tenant).is_some();
+        let [c1, c2, c3] = ["C1", "C2", "C3"].map(|code| contract(code, "G1", "F1", "x@e.fr"));
+        sync_all(&store, a.id, std::slice::from_ref(&c1));
+        assert_eq!(active_keys(&store, a.id), "C1");
+        assert!(is_cached(a.id));
+        // Kept in memory, but at an older version than the one `other` writes.
+        sync_all(&other, a.id, std::slice::from_ref(&c2));
+        assert!(is_cached(a.id));
+        assert_eq!(active_keys(&store, a.id), "C1 C2");
+        // Dropped for `b`'s set (kept after a write only if the set before it was), then
+        // written by `other`.
+        store.active_set(b.id).unwrap();
+        sync_all(&store, b.id, &contracts_of("b", 2));
+        assert!(is_cached(b.id));
+        assert!(!is_cached(a.id));
+        let write = SyncWrite {
+            upsert: vec![&c3],
+            archive: vec!["C1"],
+            ..Default::default()
+        };
+        other.apply_sync(a.id, &write).unwrap();
+        assert_eq!(active_keys(&store, a.id), "C2 C3");
+        let page = store.page(a.id, Listing::Transmitted, 0, 10).unwrap();
+        assert_eq!((keys(&page), page.total), ("C2 C3".into(), 2));
+        // And the cache still follows the database after its own writes.
+        sync_all(&store, a.id, std::slice::from_ref(&c1));
+        assert_eq!(active_keys(&other, a.id), "C1 C2 C3");
+        assert_eq!(active_keys(&store, a.id), "C1 C2 C3");
     }
 
     #[test]
