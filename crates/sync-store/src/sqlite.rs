@@ -117,7 +117,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn connect(path: &Path) -> Result<Connection> {
+/// The writer's page cache, in KiB: up to 256 MB, taken only as used, so that a
+/// 100k-contract sync (about 120 MB of rows) commits without spilling pages mid-transaction.
+/// Brought back to a reader's size after each write: between syncs the store holds its bounded
+/// active-set cache, not the pages of the last sync.
+const WRITER_CACHE_KIB: i64 = 262_144;
+/// The page cache of a reader or of the checkpointer, in KiB: they read a tenant's rows once
+/// (the active-set cache keeps the result); the operating system caches the file itself.
+const READER_CACHE_KIB: i64 = 16_384;
+
+fn connect(path: &Path, cache_kib: i64) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     // 16 KiB pages for a new database (a row is about 1 KB): a 100k-contract sync commits
@@ -126,9 +135,7 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Up to 256 MB of page cache per connection, taken only as used: a 100k-contract sync
-    // (about 120 MB of rows) then commits without spilling pages mid-transaction.
-    conn.pragma_update(None, "cache_size", -262_144)?;
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Commits never copy the WAL into the database: the checkpoint thread does it.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -200,7 +207,7 @@ fn adopt_unversioned(conn: &mut Connection) -> Result<()> {
 /// Copies the WAL into the database each time a write is signalled, until the store is
 /// dropped. A passive checkpoint waits for no reader or writer.
 fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>> {
-    let conn = connect(path)?;
+    let conn = connect(path, READER_CACHE_KIB)?;
     let (sender, receiver) = mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
@@ -287,7 +294,7 @@ impl SqliteStore {
             source,
         })?;
         let path = data_dir.join(DATABASE_FILE);
-        let mut writer = connect(&path)?;
+        let mut writer = connect(&path, WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
         let checkpoint = spawn_checkpointer(&path)?;
         Ok(SqliteStore {
@@ -330,7 +337,7 @@ impl SqliteStore {
         let pooled = lock(&self.readers).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => connect(&self.path)?,
+            None => connect(&self.path, READER_CACHE_KIB)?,
         };
         let result = f(&conn);
         let mut readers = lock(&self.readers);
@@ -343,9 +350,14 @@ impl SqliteStore {
     /// Runs `f` in a write transaction, committed when it returns `Ok`.
     fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = lock(&self.writer);
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
+        let value = f(&tx);
+        let value = value.and_then(|value| Ok(tx.commit().map(|()| value)?));
+        // Between writes the writer keeps a reader's share of pages (the hot index pages),
+        // not the pages of the last large sync.
+        let _ = conn.pragma_update(None, "cache_size", -READER_CACHE_KIB);
+        let value = value?;
         drop(conn);
         let _ = lock(&self.checkpoint).send(());
         Ok(value)
