@@ -12,7 +12,8 @@ use crate::model::CycleData;
 /// body) on a small portal: checks that nothing panics, that a refused request changes
 /// nothing, that errors carry a code of the document (1000 to 1010), and that after any
 /// request no member has a range ending before it starts, nor (after a status change) more
-/// than one open range.
+/// than one open range; and that the route run on the slice its request's scope names answers
+/// and changes what it does on the whole data.
 pub fn cycle_request(input: &[u8]) {
     let Some((&route, body)) = input.split_first() else {
         return;
@@ -33,6 +34,7 @@ pub fn cycle_request(input: &[u8]) {
         &json!({"userId": "u1", "status": {"status": "Membre", "startDate": "2020-01-01T00:00:00"}})
             .into(),
     );
+    crate::scope::check_slice_equivalence(&data, route, &request);
     let before = data.clone();
     let result = match route % 8 {
         0 => data.get_period_list(&request.into()),

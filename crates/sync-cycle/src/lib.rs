@@ -2,7 +2,7 @@
 //! requirements, members with custom fields, credits, and member status timelines.
 //!
 //! A pure library, like sync-core: no I/O, no async, no clock. A tenant's [`CycleData`] is a
-//! value that the store loads and saves whole; each route of the document is a method of it
+//! value that the store loads whole or in part (a slice); each route of the document is a method of it
 //! taking the route's typed request and giving the answer's JSON, or a [`CycleError`]
 //! carrying the document's code (1000 to 1010). A refused request changes nothing.
 //!
@@ -52,6 +52,9 @@
 //!   [`StatusInput`], whose `isActiveMember` left null follows [`is_active_status`].
 //! - Ids are opaque strings compared in their [`normalize_id`] form (`abc%3d%3d` and `abc==`
 //!   name the same object); dates are ISO 8601 as the document writes them ([`parse_date`]).
+//! - Each request says which part of the data it needs ([`ScopedRequest::scope`], a
+//!   [`CycleScope`]): a store loads that slice, the rule runs on it as on the whole data, and
+//!   only what changed is written back. [`CycleData::slice`] is the reference slice.
 //! - [`CycleError::is_not_found`] tells an unknown object (an HTTP 404) from an incomplete
 //!   request (a 400); [`CycleError::to_json`] is the document's error body.
 
@@ -63,6 +66,7 @@ mod ids;
 mod import;
 mod model;
 mod request;
+mod scope;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -76,3 +80,4 @@ pub use request::{
     ChangeCurrentMemberStatusRequest, MemberSelector, MemberStatusesRequest, PeriodListRequest,
     StatusInput, UpdateMemberStatusRequest, UpdateMemberStatusesRequest, UserProgressRequest,
 };
+pub use scope::{CycleScope, MemberScope, ScopedRequest};

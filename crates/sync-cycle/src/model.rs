@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 /// A tenant's cycle data: what the import loads and the routes read and change.
 ///
 /// Every map is keyed by ids in their [`normalize_id`](crate::normalize_id) form. The store
-/// keeps the value as JSON (its serde form); its field names are part of what a data
-/// directory holds.
+/// keeps it in rows, and loads the whole of it or a slice ([`CycleData::slice`]); its serde
+/// form is what data directories held before the cycle tables, so its field names stay.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CycleData {
     /// Cycles (regulations) as `getlist` returns them, by normalized `cycleId`.

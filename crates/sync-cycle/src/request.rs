@@ -382,7 +382,10 @@ impl CycleData {
         request: &MemberStatusesRequest,
     ) -> Result<Value, CycleError> {
         let member = self.find_member(&request.member)?;
-        let statuses = self.statuses.get(&member).cloned().unwrap_or_default();
+        let mut statuses = self.statuses.get(&member).cloned().unwrap_or_default();
+        // In start order whatever order they were stored in; a start that does not parse (a
+        // timeline written before dates were checked) comes first, ties keep their order.
+        statuses.sort_by_cached_key(|e| parse_date(&e.start_date).ok());
         Ok(json!({ "statuses": statuses }))
     }
 
@@ -500,7 +503,9 @@ impl CycleData {
     }
 
     /// `cycle/changecurrentmemberstatus`: closes the open range at the new range's start and
-    /// adds the new range.
+    /// adds the new range. When the open range starts at the same instant as the new one, it
+    /// is not closed (that would leave a range of no length): it takes the new range's
+    /// status, `isActiveMember` and end, keeps its `entryId`, and that id is answered.
     pub fn change_current_member_status(
         &mut self,
         request: &ChangeCurrentMemberStatusRequest,
@@ -521,6 +526,16 @@ impl CycleData {
                     entry.start_date, open.start_date
                 )));
             }
+        }
+        let same_start = entries
+            .iter()
+            .position(|e| e.end_date.is_none() && parse_date(&e.start_date).ok() == Some(start));
+        if let (Some(at), Some(list)) = (same_start, self.statuses.get_mut(&member)) {
+            let open = &mut list[at];
+            open.status = entry.status;
+            open.is_active_member = entry.is_active_member;
+            open.end_date = entry.end_date;
+            return Ok(json!({"isSuccess": true, "entryId": open.entry_id.clone()}));
         }
         entry.entry_id = self.new_entry_id();
         let new_id = entry.entry_id.clone();
@@ -818,6 +833,60 @@ mod tests {
                 change("2020-06-01T00:00:00")
             ),
             Err(1010)
+        );
+    }
+
+    #[test]
+    fn a_change_at_the_open_ranges_start_replaces_its_status() {
+        let mut data = portal();
+        let change = |status: &str, start: &str| json!({"userId": "homonyme", "status": {"status": status, "startDate": start}});
+        let first = run(
+            &mut data,
+            "changecurrentmemberstatus",
+            change("Membre", "2020-01-01T00:00:00"),
+        )
+        .unwrap();
+        let again = run(
+            &mut data,
+            "changecurrentmemberstatus",
+            change("Suspendu", "2020-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        assert_eq!(again["entryId"], first["entryId"], "the open range is kept");
+        let list = &data.statuses["homonyme"];
+        assert_eq!(list.len(), 1, "no range of no length: {list:?}");
+        assert_eq!(list[0].status, "Suspendu");
+        assert!(!list[0].is_active_member);
+        assert_eq!(list[0].end_date, None);
+        assert_eq!(list[0].start_date, "2020-01-01T00:00:00");
+    }
+
+    #[test]
+    fn member_statuses_are_listed_in_start_order() {
+        let mut data = portal();
+        let status = |start: &str| json!({"status": "Membre", "startDate": start, "endDate": "2030-01-01T00:00:00"});
+        let request = json!({"userId": "homonyme", "statuses": [
+            status("2022-01-01T00:00:00"), status("2020-01-01T00:00:00Z"), status("2021-01-01T00:00:00")]});
+        run(&mut data, "updatememberstatuses", request).unwrap();
+        let listed = run(
+            &mut data,
+            "getmemberstatuses",
+            json!({"userId": "homonyme"}),
+        )
+        .unwrap();
+        let starts: Vec<&str> = listed["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["startDate"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                "2020-01-01T00:00:00Z",
+                "2021-01-01T00:00:00",
+                "2022-01-01T00:00:00"
+            ]
         );
     }
 

@@ -1,14 +1,40 @@
-//! The cycle API's use cases (document 004): a rule of the cycle domain run on a tenant's
-//! stored cycle data, the data saved when a rule that changes it succeeds.
+//! The cycle API's use cases (document 004): a rule of the cycle domain run on the part of a
+//! tenant's stored cycle data a request needs (a slice, [`CycleScope`]), and what the rule
+//! changed written back when it succeeds.
 
-use sync_cycle::CycleData;
+use sync_cycle::{CycleData, CycleScope};
 use sync_store::TenantId;
 
 use crate::error::EngineError;
 use crate::Engine;
 
 impl Engine {
-    /// Runs a rule that reads the tenant's cycle data.
+    /// Runs a rule that reads the part of the tenant's cycle data that `scope` names.
+    pub fn read_cycle_slice<T>(
+        &self,
+        tenant: TenantId,
+        scope: &CycleScope,
+        rule: impl FnOnce(&CycleData) -> T,
+    ) -> Result<T, EngineError> {
+        let data = self.store.cycle_slice(tenant, scope)?;
+        Ok(rule(&data))
+    }
+
+    /// Runs a rule that changes the part of the tenant's cycle data that `scope` names; what
+    /// it changed is written, in one transaction, only when the rule succeeds. Writes of one
+    /// tenant take turns.
+    pub fn write_cycle_slice<T, E>(
+        &self,
+        tenant: TenantId,
+        scope: &CycleScope,
+        rule: impl FnOnce(&mut CycleData) -> Result<T, E>,
+    ) -> Result<Result<T, E>, EngineError> {
+        let _turn = self.locks.lock(tenant);
+        let before = self.store.cycle_slice(tenant, scope)?;
+        self.change(tenant, before, rule)
+    }
+
+    /// Runs a rule that reads the tenant's whole cycle data.
     pub fn read_cycle_data<T>(
         &self,
         tenant: TenantId,
@@ -18,18 +44,29 @@ impl Engine {
         Ok(rule(&data))
     }
 
-    /// Runs a rule that changes the tenant's cycle data; the data is saved, in one
-    /// transaction, only when the rule succeeds. Writes of one tenant take turns.
+    /// Runs a rule that changes the tenant's whole cycle data (the import); what it changed
+    /// is written, in one transaction, only when the rule succeeds. Writes of one tenant
+    /// take turns.
     pub fn write_cycle_data<T, E>(
         &self,
         tenant: TenantId,
         rule: impl FnOnce(&mut CycleData) -> Result<T, E>,
     ) -> Result<Result<T, E>, EngineError> {
         let _turn = self.locks.lock(tenant);
-        let mut data = self.store.cycle_data(tenant)?;
-        let result = rule(&mut data);
+        let before = self.store.cycle_data(tenant)?;
+        self.change(tenant, before, rule)
+    }
+
+    fn change<T, E>(
+        &self,
+        tenant: TenantId,
+        before: CycleData,
+        rule: impl FnOnce(&mut CycleData) -> Result<T, E>,
+    ) -> Result<Result<T, E>, EngineError> {
+        let mut after = before.clone();
+        let result = rule(&mut after);
         if result.is_ok() {
-            self.store.set_cycle_data(tenant, &data)?;
+            self.store.save_cycle_changes(tenant, &before, &after)?;
         }
         Ok(result)
     }

@@ -10,8 +10,9 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use sync_cycle::{
-    ChangeCurrentMemberStatusRequest, CycleData, CycleError, MemberStatusesRequest,
-    PeriodListRequest, UpdateMemberStatusRequest, UpdateMemberStatusesRequest, UserProgressRequest,
+    ChangeCurrentMemberStatusRequest, CycleData, CycleError, CycleScope, MemberStatusesRequest,
+    PeriodListRequest, ScopedRequest, UpdateMemberStatusRequest, UpdateMemberStatusesRequest,
+    UserProgressRequest,
 };
 use sync_engine::{Engine, EngineError};
 use sync_store::{Tenant, TenantId};
@@ -119,32 +120,41 @@ impl<R: CycleRequest> FromRequest<AppState> for CycleCall<R> {
     }
 }
 
-impl<R: Send + 'static> CycleCall<R> {
-    /// Answers with a rule that only reads the tenant's data.
+impl<R: ScopedRequest + Send + 'static> CycleCall<R> {
+    /// Answers with a rule that only reads the part of the tenant's data the request needs.
     async fn read(
         self,
         rule: fn(&CycleData, &R) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
         self.run(move |engine, tenant, request| {
-            engine.read_cycle_data(tenant, |data| rule(data, &request))
+            engine.read_cycle_slice(tenant, &request.scope(), |data| rule(data, &request))
         })
         .await
         .map(Reply)
     }
 
-    /// Answers with a rule that changes the tenant's data, saved in one transaction when the
-    /// rule succeeds.
+    /// Answers with a rule that changes the part of the tenant's data the request needs;
+    /// what changed is saved in one transaction when the rule succeeds.
     async fn write(
         self,
         rule: fn(&mut CycleData, &R) -> Result<Value, CycleError>,
     ) -> Result<Reply, ApiError> {
         self.run(move |engine, tenant, request| {
-            engine.write_cycle_data(tenant, |data| rule(data, &request))
+            engine.write_cycle_slice(tenant, &request.scope(), |data| rule(data, &request))
         })
         .await
         .map(Reply)
     }
+}
 
+/// `getlist` reads every cycle, and nothing else.
+impl ScopedRequest for crate::wire::EmptyRequest {
+    fn scope(&self) -> CycleScope {
+        CycleScope::all_cycles()
+    }
+}
+
+impl<R: Send + 'static> CycleCall<R> {
     /// Runs an engine call with the tenant and the request, off the async workers.
     async fn run<T: Send + 'static>(
         self,

@@ -26,6 +26,7 @@ pub fn run_all(new_database: NewDatabase<'_>) {
     events(new_database);
     absences(new_database);
     cycle_data(new_database);
+    cycle_slices(new_database);
     writes_of_another_store_are_seen(new_database);
     a_restart_keeps_everything(new_database);
     delete_all(new_database);
@@ -395,6 +396,132 @@ pub fn cycle_data(new_database: NewDatabase<'_>) {
     };
     store.set_cycle_data(a.id, &emptied).unwrap();
     assert_eq!(store.cycle_data(a.id).unwrap(), emptied);
+}
+
+/// Cycle slices: what `cycle_slice` loads is what [`CycleData::slice`] takes from the whole
+/// data, for every kind of scope; a rule run on a slice and saved with `save_cycle_changes`
+/// leaves the whole data as the rule run on the whole data does, other tenants untouched.
+pub fn cycle_slices(new_database: NewDatabase<'_>) {
+    use serde_json::json;
+    use sync_cycle::{CycleScope, MemberScope, ScopedRequest};
+
+    let store = new_database()();
+    let store = store.as_ref();
+    let a = store.create_tenant("a", false).unwrap();
+    let b = store.create_tenant("b", false).unwrap();
+    let mut data = CycleData::default();
+    data.import(&json!({
+        "cycles": [{"cycleId": "c%3d1", "adminName": "Cycle"}, {"cycleId": "c2"}],
+        "periods": [
+            {"cyclePeriodId": "p1", "cycleId": "c=1", "startDate": "2020-01-01T00:00:00Z",
+             "requirements": [{"type": 2, "targetValue": 5}, {"type": 1, "targetValue": 40.5}]},
+            {"cyclePeriodId": "p2", "cycleId": "c%3d1", "requirements": []},
+            {"cyclePeriodId": "p3", "cycleId": "c2"}],
+        "members": [
+            {"userId": "u%2f1", "customFields": {"matricule": " 7 ", "site": "Lyon"}},
+            {"userId": "u2", "customFields": {"matricule": "8"}},
+            {"userId": "u3", "customFields": {"matricule": "8"}},
+            {"userId": "u4"}],
+        "credits": [
+            {"memberId": "u/1", "cyclePeriodId": "p1", "kind": "completed", "credits": 12},
+            {"memberId": "u/1", "cyclePeriodId": "p1", "kind": "provider", "credits": 0.1},
+            {"memberId": "u/1", "cyclePeriodId": "p2", "kind": "exempted", "credits": 3}]
+    }))
+    .expect("a valid import");
+    let statuses = json!({"userId": "u/1", "statuses": [
+        {"status": "Membre", "startDate": "2021-01-01T00:00:00", "endDate": "2021-06-01T00:00:00"},
+        {"status": "Suspendu", "startDate": "2020-01-01T00:00:00"}]});
+    data.update_member_statuses(&statuses.into()).unwrap();
+    store.set_cycle_data(a.id, &data).unwrap();
+    store.set_cycle_data(b.id, &data).unwrap();
+    assert_eq!(store.cycle_data(a.id).unwrap(), data);
+
+    let field = |name: &str, value: Option<&str>| CycleScope {
+        member: Some(MemberScope::CustomField {
+            api_name: name.into(),
+            value: value.map(str::to_owned),
+        }),
+        ..CycleScope::default()
+    };
+    let scopes = [
+        CycleScope::default(),
+        CycleScope::all_cycles(),
+        CycleScope {
+            cycles: vec!["c=1".into(), "inconnu".into()],
+            periods_of_cycles: vec!["c=1".into()],
+            ..CycleScope::default()
+        },
+        CycleScope {
+            periods: vec!["p1".into(), "p3".into()],
+            member: Some(MemberScope::UserId("u/1".into())),
+            ..CycleScope::default()
+        },
+        CycleScope {
+            member: Some(MemberScope::UserId("inconnu".into())),
+            ..CycleScope::default()
+        },
+        field("matricule", Some("7")),
+        field("matricule", Some("8")),
+        field("matricule", Some("9")),
+        field("matricule", None),
+        field("inconnu", Some("7")),
+    ];
+    for scope in &scopes {
+        assert_eq!(
+            store.cycle_slice(a.id, scope).unwrap(),
+            data.slice(scope),
+            "{scope:?}"
+        );
+    }
+
+    // Writes through slices: the whole data ends as the same writes on the whole data.
+    let mut whole = data.clone();
+    let change = sync_cycle::ChangeCurrentMemberStatusRequest::from(json!({
+        "customFieldAPIName": "site", "customFieldValue": "Lyon",
+        "status": {"status": "Membre", "startDate": "2022-01-01T00:00:00"}}));
+    let emptied =
+        sync_cycle::UpdateMemberStatusesRequest::from(json!({"userId": "u%2F1", "statuses": []}));
+    let timeline =
+        sync_cycle::UpdateMemberStatusesRequest::from(json!({"userId": "u2", "statuses": [
+        {"status": "Membre", "startDate": "2020-01-01T00:00:00"}]}));
+    for step in 0..3 {
+        let scope = match step {
+            0 => change.scope(),
+            1 => timeline.scope(),
+            _ => emptied.scope(),
+        };
+        let before = store.cycle_slice(a.id, &scope).unwrap();
+        let mut after = before.clone();
+        let rule = |d: &mut CycleData| match step {
+            0 => d.change_current_member_status(&change),
+            1 => d.update_member_statuses(&timeline),
+            _ => d.update_member_statuses(&emptied),
+        };
+        rule(&mut after).unwrap();
+        rule(&mut whole).unwrap();
+        store.save_cycle_changes(a.id, &before, &after).unwrap();
+        let mut stored = store.cycle_data(a.id).unwrap();
+        // An emptied timeline is stored as no rows.
+        whole.statuses.retain(|_, list| !list.is_empty());
+        stored.statuses.retain(|_, list| !list.is_empty());
+        assert_eq!(stored, whole, "step {step}");
+    }
+    assert_eq!(store.cycle_data(b.id).unwrap(), data, "another tenant");
+
+    // Credits of a period outside the slice are kept; a period deleted is deleted.
+    let scope = CycleScope {
+        periods: vec!["p1".into(), "p3".into()],
+        member: Some(MemberScope::UserId("u/1".into())),
+        ..CycleScope::default()
+    };
+    let before = store.cycle_slice(a.id, &scope).unwrap();
+    let mut after = before.clone();
+    after.credits.clear();
+    after.periods.remove("p3");
+    store.save_cycle_changes(a.id, &before, &after).unwrap();
+    let stored = store.cycle_data(a.id).unwrap();
+    assert_eq!(stored.credits["u/1"].keys().collect::<Vec<_>>(), ["p2"]);
+    assert!(!stored.periods.contains_key("p3") && stored.periods.contains_key("p2"));
 }
 
 /// A store sees every write another store (another process) made on the same database at its

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
-use sync_cycle::CycleData;
+use sync_cycle::{CycleData, CycleScope};
 
 pub use sqlite::SqliteStore;
 pub use token::{hash_token, new_token};
@@ -375,4 +375,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn cycle_data(&self, tenant: TenantId) -> Result<CycleData>;
     /// Replaces the tenant's cycle data, in one transaction.
     fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()>;
+    /// The part of the tenant's cycle data that `scope` names: equal to
+    /// [`CycleData::slice`] of the whole data, read without reading the rest.
+    fn cycle_slice(&self, tenant: TenantId, scope: &CycleScope) -> Result<CycleData>;
+    /// Writes, in one transaction, what differs between `before` (data as loaded, whole or
+    /// a slice) and `after` (the same once changed): rows of objects in `after` that differ
+    /// are written, objects of `before` missing from `after` are deleted, nothing else is
+    /// touched.
+    fn save_cycle_changes(
+        &self,
+        tenant: TenantId,
+        before: &CycleData,
+        after: &CycleData,
+    ) -> Result<()>;
 }

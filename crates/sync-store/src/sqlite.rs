@@ -27,7 +27,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::normalize_email;
 use sync_core::rules::{Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, Field, KnownAccount, Role};
-use sync_cycle::CycleData;
+use sync_cycle::{CycleData, CycleScope};
 
 use crate::{
     ActiveSet, CacheStats, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId,
@@ -35,6 +35,8 @@ use crate::{
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "campus-sync.sqlite3";
+
+mod cycle;
 
 refinery::embed_migrations!("migrations/sqlite");
 
@@ -151,6 +153,7 @@ const CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(1
 fn migrate(conn: &mut Connection) -> Result<()> {
     adopt_unversioned(conn)?;
     migrations::runner().run(conn).map_err(migration_error)?;
+    cycle::move_documents(conn)?;
     Ok(())
 }
 
@@ -873,31 +876,24 @@ impl Store for SqliteStore {
     }
 
     fn cycle_data(&self, tenant: TenantId) -> Result<CycleData> {
-        let json: Option<String> = self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT data FROM cycle_data WHERE tenant_id = ?1",
-                    [tenant],
-                    |r| r.get(0),
-                )
-                .optional()?)
-        })?;
-        match json {
-            Some(json) => Ok(serde_json::from_str(&json)?),
-            None => Ok(CycleData::default()),
-        }
+        self.read(|conn| cycle::load_all(conn, tenant))
     }
 
     fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()> {
-        let json = serde_json::to_string(data)?;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO cycle_data (tenant_id, data) VALUES (?1, ?2)
-                 ON CONFLICT (tenant_id) DO UPDATE SET data = excluded.data",
-                params![tenant, json],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| cycle::replace_all(tx, tenant, data))
+    }
+
+    fn cycle_slice(&self, tenant: TenantId, scope: &CycleScope) -> Result<CycleData> {
+        self.read(|conn| cycle::load_slice(conn, tenant, scope))
+    }
+
+    fn save_cycle_changes(
+        &self,
+        tenant: TenantId,
+        before: &CycleData,
+        after: &CycleData,
+    ) -> Result<()> {
+        self.write(|tx| cycle::save_changes(tx, tenant, before, after))
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sync_core::rules::{Absence, CalendarEvent, SessionModel};
 use sync_core::KnownAccount;
-use sync_cycle::CycleData;
+use sync_cycle::{CycleData, CycleScope};
 use sync_http::{AppState, Settings};
 use sync_store::{
     hash_token, ActiveSet, CacheStats, Listing, Page, Result, SqliteStore, Store, StoreError,
@@ -101,6 +101,17 @@ impl Store for FullDisk {
     }
     fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()> {
         self.inner.set_cycle_data(tenant, data)
+    }
+    fn cycle_slice(&self, tenant: TenantId, scope: &CycleScope) -> Result<CycleData> {
+        self.inner.cycle_slice(tenant, scope)
+    }
+    fn save_cycle_changes(
+        &self,
+        tenant: TenantId,
+        before: &CycleData,
+        after: &CycleData,
+    ) -> Result<()> {
+        self.inner.save_cycle_changes(tenant, before, after)
     }
 }
 

@@ -35,6 +35,11 @@ fn listings_and_paging() {
 }
 
 #[test]
+fn cycle_slices() {
+    check(conformance::cycle_slices);
+}
+
+#[test]
 fn session_models() {
     check(conformance::session_models);
 }

@@ -154,7 +154,42 @@ fn a_database_written_before_migrations_keeps_everything() {
             entry["cycle_data"],
             "{case}: cycle data"
         );
+        // ... now in rows: one per cycle, period, member, custom field, credit and entry.
+        let cycle = &entry["cycle_data"];
+        let objects = |key: &str| cycle[key].as_object().unwrap();
+        let nested = |key: &str| -> usize {
+            objects(key)
+                .values()
+                .map(|v| match v {
+                    Value::Array(list) => list.len(),
+                    Value::Object(periods) => periods
+                        .values()
+                        .map(|list| list.as_array().unwrap().len())
+                        .sum(),
+                    _ => unreachable!(),
+                })
+                .sum()
+        };
+        let fields: usize = objects("members")
+            .values()
+            .map(|m| m["customFields"].as_object().unwrap().len())
+            .sum();
+        for (table, want) in [
+            ("cycle_cycles", objects("cycles").len()),
+            ("cycle_periods", objects("periods").len()),
+            ("cycle_members", objects("members").len()),
+            ("cycle_member_fields", fields),
+            ("cycle_credits", nested("credits")),
+            ("cycle_status_entries", nested("statuses")),
+        ] {
+            let sql = format!("SELECT count(*) FROM {table} WHERE tenant_id = ?1");
+            assert_eq!(count(&conn, &sql, id), want, "{case}: {table}");
+        }
     }
+    let documents: i64 = conn
+        .query_row("SELECT count(*) FROM cycle_data", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(documents, 0, "the cycle documents are moved into rows");
     // No other tenant and no other token.
     let tenants: i64 = conn
         .query_row("SELECT count(*) FROM tenants", [], |r| r.get(0))
