@@ -17,10 +17,7 @@ pub use crate::wire::AbsencesRequest;
         description = "the student's absences, dates `DD/MM/YYYY-HH:mm`; `isJustifie` is accepted for `isJusitifie`"),
     responses((status = 200, description = "the list replaced the stored one", body = crate::wire::AbsencesStored),
               (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "the email is no active apprentice (`not_found`)", body = crate::openapi::ErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
               (status = 422, description = "a blank email or bad items: every problem in `details` (`validation_failed`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_absences(
@@ -42,8 +39,7 @@ pub async fn post_absences(
 #[utoipa::path(get, path = "/api/sync/v1/absences-for-student", tag = "absences",
     params(("email" = String, Query, pattern = r"\S", description = "the apprentice's email")),
     responses((status = 200, description = "the student's stored absences", body = crate::wire::AbsencesList),
-              (status = 400, description = "no email, or a repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "no email, or a repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_absences(
     State(state): State<AppState>,

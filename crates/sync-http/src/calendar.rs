@@ -172,10 +172,7 @@ pub use crate::wire::CalendarRequest;
     request_body(content = crate::wire::CalendarRequest, content_type = "application/json"),
     responses((status = 200, description = "the calendar is fetched and its events kept", body = crate::wire::CalendarRegistered),
               (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "no active contract has this codeGroupe (`not_found`)", body = crate::openapi::ErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
               (status = 422, description = "the calendar could not be fetched or is not iCalendar (`calendar_unusable`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_calendar(
@@ -207,8 +204,7 @@ pub async fn post_calendar(
 #[utoipa::path(get, path = "/api/sync/v1/calendar-group-ics/{groupId}", tag = "calendars",
     params(("groupId" = String, Path, description = "the codeGroupe")),
     responses((status = 200, description = "the group's stored events, by start (none for a group without a calendar)", body = crate::wire::CalendarEvents),
-              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_calendar(
     State(state): State<AppState>,

@@ -48,8 +48,7 @@ fn serialize<T: Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
 /// Checks the bearer token.
 #[utoipa::path(get, path = "/api/sync/v1/test", tag = "contrats",
     responses((status = 200, description = "the token is valid", body = crate::wire::TokenAnswer),
-              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn token_check(Auth(tenant): Auth) -> Json<crate::wire::TokenAnswer> {
     Json(crate::wire::TokenAnswer {
@@ -199,10 +198,7 @@ struct DiffAnswer<'c, 'a> {
     responses(
         (status = 200, description = "the sync is applied: the active set, the counts, the warnings", body = crate::wire::SyncAnswer),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`); confirm with `allowMassRemoval=true`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
         (status = 422, description = "a contract breaks a rule of document 000: every problem in `details` (`validation_failed`); nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_contracts(
@@ -222,10 +218,7 @@ pub async fn post_contracts(
     responses(
         (status = 200, description = "the merged set is synced, as `POST /api/sync/v2/contrats`", body = crate::wire::SyncAnswer),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`); confirm with `allowMassRemoval=true`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
         (status = 422, description = "every problem of the delta and of the merged set (`validation_failed`); nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_changes(
@@ -243,9 +236,6 @@ pub async fn post_changes(
     responses(
         (status = 200, description = "what a sync would do; nothing written", body = crate::wire::DiffAnswer),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
         (status = 422, description = "a contract breaks a rule of document 000: every problem in `details` (`validation_failed`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_diff(
@@ -338,8 +328,7 @@ async fn list(
     params(("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "page size, 1 to 10000, default 1000"),
            ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page, 1 to 1000000, default 1")),
     responses((status = 200, description = "a page of integrated contracts, by codeContrat", body = crate::wire::ContractPage),
-        (status = 400, description = "a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
+        (status = 400, description = "a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_integrated(
     State(state): State<AppState>,
@@ -354,8 +343,7 @@ pub async fn get_integrated(
     params(("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "page size, 1 to 10000, default 1000"),
            ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page, 1 to 1000000, default 1")),
     responses((status = 200, description = "a page of active contracts, by codeContrat", body = crate::wire::ContractPage),
-        (status = 400, description = "a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
+        (status = 400, description = "a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_transmitted(
     State(state): State<AppState>,
@@ -369,7 +357,6 @@ pub async fn get_transmitted(
 #[utoipa::path(delete, path = "/api/sync/v1/contrats", tag = "contrats",
     responses((status = 200, description = "everything of the tenant is deleted", body = crate::wire::DeletedAnswer),
               (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "not a sandbox tenant (`forbidden`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_contracts(
@@ -384,8 +371,7 @@ pub async fn delete_contracts(
 /// The tenant's session models.
 #[utoipa::path(get, path = "/api/sync/v1/session-models", tag = "session models",
     responses((status = 200, description = "the tenant's session models", body = Vec<crate::wire::SessionModelWire>),
-              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_models(
     State(state): State<AppState>,
@@ -403,9 +389,6 @@ pub async fn get_models(
         description = "every session model of the tenant; omitted fields match anything"),
     responses((status = 200, description = "the stored models", body = Vec<crate::wire::SessionModelWire>),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-        (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
         (status = 422, description = "a blank code or a repeated model: every problem in `details` (`validation_failed`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_models(

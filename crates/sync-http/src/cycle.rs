@@ -174,10 +174,7 @@ impl<R: Send + 'static> CycleCall<R> {
 #[utoipa::path(post, path = "/lmsapi/cycle/getlist", tag = "cycle",
     request_body(content = crate::wire::EmptyRequest, content_type = "application/json"),
     responses((status = 200, description = "the cycles", body = Vec<crate::wire::CycleWire>),
-              (status = 400, description = "the body is not a JSON object; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "the body is not a JSON object; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest)),
     security(("bearer" = [])))]
 pub async fn get_list(call: CycleCall<crate::wire::EmptyRequest>) -> Result<Reply, ApiError> {
     call.read(|data, _| Ok(data.get_list())).await
@@ -188,10 +185,7 @@ pub async fn get_list(call: CycleCall<crate::wire::EmptyRequest>) -> Result<Repl
     request_body(content = crate::wire::PeriodListRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the cycle's periods with their requirements", body = Vec<crate::wire::PeriodWire>),
               (status = 400, description = "1000 (no id) or 1010 (filterDate not ISO 8601); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "1001: no cycle has this id", body = crate::wire::CycleErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "1001: no cycle has this id", body = crate::wire::CycleErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_period_list(call: CycleCall<PeriodListRequest>) -> Result<Reply, ApiError> {
     call.read(CycleData::get_period_list).await
@@ -202,10 +196,7 @@ pub async fn get_period_list(call: CycleCall<PeriodListRequest>) -> Result<Reply
     request_body(content = crate::wire::UserProgressRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the member's credits in the period", body = crate::wire::UserProgressWire),
               (status = 400, description = "1000 (no id) or 1002 (no memberId); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "1001 (no period has this id) or 1003 (no member has this memberId)", body = crate::wire::CycleErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "1001 (no period has this id) or 1003 (no member has this memberId)", body = crate::wire::CycleErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_user_progress(call: CycleCall<UserProgressRequest>) -> Result<Reply, ApiError> {
     call.read(CycleData::get_user_progress).await
@@ -216,10 +207,7 @@ pub async fn get_user_progress(call: CycleCall<UserProgressRequest>) -> Result<R
     request_body(content = crate::wire::MemberStatusesRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the member's timeline", body = crate::wire::MemberStatusesWire),
               (status = 400, description = "1004 (neither userId nor customFieldAPIName); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "1005 (no member has this custom field) or 1009 (no member, or several, match)", body = crate::wire::CycleErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "1005 (no member has this custom field) or 1009 (no member, or several, match)", body = crate::wire::CycleErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_member_statuses(
     call: CycleCall<MemberStatusesRequest>,
@@ -232,10 +220,7 @@ pub async fn get_member_statuses(
     request_body(content = crate::wire::UpdateMemberStatusesRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the timeline is replaced", body = crate::wire::CycleSuccess),
               (status = 400, description = "1004, 1006 (no statuses), 1007 (a status missing) or 1010 (a bad date or range); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_member_statuses(
     call: CycleCall<UpdateMemberStatusesRequest>,
@@ -248,10 +233,7 @@ pub async fn update_member_statuses(
     request_body(content = crate::wire::UpdateMemberStatusRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the entry is changed", body = crate::wire::CycleSuccess),
               (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "1005, 1008 (no entry has this entryId) or 1009", body = crate::wire::CycleErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "1005, 1008 (no entry has this entryId) or 1009", body = crate::wire::CycleErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_member_status(
     call: CycleCall<UpdateMemberStatusRequest>,
@@ -264,10 +246,7 @@ pub async fn update_member_status(
     request_body(content = crate::wire::ChangeCurrentMemberStatusRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the open range is closed and the new one added", body = crate::wire::CycleStatusAdded),
               (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_current_member_status(
     call: CycleCall<ChangeCurrentMemberStatusRequest>,
@@ -281,9 +260,6 @@ pub async fn change_current_member_status(
     request_body(content = crate::wire::ImportRequest, content_type = "application/json"),
     responses((status = 200, description = "everything is loaded", body = crate::wire::ImportAnswer),
               (status = 400, description = "not JSON, or not the shape this route takes: a member missing or of the wrong type, an unknown key (`invalid_json`, every problem in `details` as `{\"path\", \"message\"}`); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-              (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
-              (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
-              (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
               (status = 422, description = "values that break a rule (a blank id, a date that is not ISO 8601, an unknown cycle, member or period, an unknown credit kind): every problem, as `{\"path\", \"message\"}` (`validation_failed`); nothing loaded", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {

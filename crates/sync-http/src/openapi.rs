@@ -35,8 +35,10 @@ impl Modify for Bearer {
     }
 }
 
-/// The answers every route can give beside its own: 503 when the store cannot be written or
-/// reached, and, on a route that reads a body, 408 when the body stalls past the read timeout.
+/// The answers every route can give beside its own, written once: 401 without a valid bearer
+/// token, 503 when the store cannot be written or reached, and, on a route that reads a body,
+/// 408 when the body stalls past the read timeout, 413 over the size cap and 415 when it is
+/// not sent as JSON.
 struct CommonAnswers;
 
 impl Modify for CommonAnswers {
@@ -61,15 +63,29 @@ impl Modify for CommonAnswers {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let reads_body = operation.request_body.is_some();
                 let answers = &mut operation.responses.responses;
-                if operation.request_body.is_some() {
-                    answers.entry("408".to_owned()).or_insert_with(|| {
-                        error("the body stopped arriving for longer than `--read-timeout` (`request_timeout`)").into()
-                    });
+                let mut add = |status: &str, description: &str| {
+                    answers
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                if secured {
+                    add("401", "no valid bearer token (`unauthorized`)");
                 }
-                answers.entry("503".to_owned()).or_insert_with(|| {
-                    error("the store cannot be written or reached: disk full, read-only or busy database (`store_unavailable`); nothing was changed").into()
-                });
+                if reads_body {
+                    add("408", "the body stopped arriving for longer than `--read-timeout` (`request_timeout`)");
+                    add(
+                        "413",
+                        "the body is larger than `--max-body-mb` (`body_too_large`)",
+                    );
+                    add(
+                        "415",
+                        "the body is not sent as `application/json` (`not_json`)",
+                    );
+                }
+                add("503", "the store cannot be written or reached: disk full, read-only or busy database (`store_unavailable`); nothing was changed");
             }
         }
     }
