@@ -234,6 +234,7 @@ pub async fn get_member_statuses(
               (status = 400, description = "1004, 1006 (no statuses), 1007 (a status missing) or 1010 (a bad date or range); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
               (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody),
               (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
               (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
@@ -250,6 +251,7 @@ pub async fn update_member_statuses(
               (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
               (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "1005, 1008 (no entry has this entryId) or 1009", body = crate::wire::CycleErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody),
               (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
               (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
@@ -266,6 +268,7 @@ pub async fn update_member_status(
               (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
               (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody),
               (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
               (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
@@ -282,6 +285,7 @@ pub async fn change_current_member_status(
     responses((status = 200, description = "everything is loaded", body = crate::wire::ImportAnswer),
               (status = 400, description = "not JSON, or not the shape this route takes: a member missing or of the wrong type, an unknown key (`invalid_json`, every problem in `details` as `{\"path\", \"message\"}`); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
               (status = 401, description = "no valid bearer token (`unauthorized`)", body = crate::openapi::ErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody),
               (status = 413, description = "the body is larger than `--max-body-mb` (`body_too_large`)", body = crate::openapi::ErrorBody),
               (status = 415, description = "the body is not sent as `application/json` (`not_json`)", body = crate::openapi::ErrorBody),
               (status = 422, description = "values that break a rule (a blank id, a date that is not ISO 8601, an unknown cycle, member or period, an unknown credit kind): every problem, as `{\"path\", \"message\"}` (`validation_failed`); nothing loaded", body = crate::openapi::ErrorBody)),

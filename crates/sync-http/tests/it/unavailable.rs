@@ -37,6 +37,9 @@ impl Store for FullDisk {
     fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>> {
         self.inner.tenant_by_token_hash(token_hash)
     }
+    fn contracts_version(&self, tenant: TenantId) -> Result<i64> {
+        self.inner.contracts_version(tenant)
+    }
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
         self.inner.active_set(tenant)
     }
@@ -81,8 +84,9 @@ impl Store for FullDisk {
         tenant: TenantId,
         group: &str,
         events: &[CalendarEvent],
+        based_on: Option<i64>,
     ) -> Result<()> {
-        self.inner.replace_events(tenant, group, events)
+        self.inner.replace_events(tenant, group, events, based_on)
     }
     fn events(&self, tenant: TenantId, group: &str) -> Result<Vec<CalendarEvent>> {
         self.inner.events(tenant, group)
@@ -90,11 +94,21 @@ impl Store for FullDisk {
     fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool> {
         self.inner.apprentice_is_active(tenant, email)
     }
-    fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()> {
-        self.inner.replace_absences(tenant, email, absences)
+    fn replace_absences(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        absences: &[Absence],
+        based_on: Option<i64>,
+    ) -> Result<()> {
+        self.inner
+            .replace_absences(tenant, email, absences, based_on)
     }
     fn absences(&self, tenant: TenantId, email: &str) -> Result<Vec<Absence>> {
         self.inner.absences(tenant, email)
+    }
+    fn cycle_version(&self, tenant: TenantId) -> Result<i64> {
+        self.inner.cycle_version(tenant)
     }
     fn cycle_data(&self, tenant: TenantId) -> Result<CycleData> {
         self.inner.cycle_data(tenant)
@@ -110,8 +124,10 @@ impl Store for FullDisk {
         tenant: TenantId,
         before: &CycleData,
         after: &CycleData,
+        based_on: Option<i64>,
     ) -> Result<()> {
-        self.inner.save_cycle_changes(tenant, before, after)
+        self.inner
+            .save_cycle_changes(tenant, before, after, based_on)
     }
 }
 
