@@ -10,6 +10,11 @@
 //! 512 MiB by default): the sets used least recently are dropped first and read back from the
 //! database when next needed; a set of about the whole bound or more is never kept.
 //!
+//! Several processes may open one data directory: a write that depends on what was read
+//! carries the version it was computed from (`contracts_version`, or `cycle_version` for the
+//! cycle data), checked in its IMMEDIATE transaction, so a write made stale by another
+//! process is refused ([`StoreError::Stale`]) and nothing of it is written.
+//!
 //! The schema is the numbered migrations of `migrations/sqlite/`, embedded at build time and
 //! applied by refinery when the store opens (history in `refinery_schema_history`). A failed
 //! statement keeps its `rusqlite::Error` as the [`StoreError`]'s source; a full disk, a
