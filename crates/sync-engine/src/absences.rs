@@ -21,11 +21,16 @@ impl Engine {
             return Err(EngineError::MissingEmail);
         }
         let _turn = self.locks.lock(tenant);
-        if !self.store.apprentice_is_active(tenant, email)? {
-            return Err(EngineError::UnknownApprentice(email.to_owned()));
-        }
-        let absences = check_absences(items).map_err(EngineError::InvalidAbsences)?;
-        self.store.replace_absences(tenant, email, &absences)?;
-        Ok(absences.len())
+        self.retry_stale(|| {
+            // The check and the write of one version of the contracts.
+            let version = self.store.contracts_version(tenant)?;
+            if !self.store.apprentice_is_active(tenant, email)? {
+                return Err(EngineError::UnknownApprentice(email.to_owned()));
+            }
+            let absences = check_absences(items).map_err(EngineError::InvalidAbsences)?;
+            self.store
+                .replace_absences(tenant, email, &absences, Some(version))?;
+            Ok(absences.len())
+        })
     }
 }

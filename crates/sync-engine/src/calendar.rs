@@ -29,7 +29,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Parses a group's calendar and replaces its stored events.
+    /// Parses a group's calendar and replaces its stored events, if an active contract still
+    /// has the group (checked against the contracts version the write is based on).
     pub fn register_calendar(
         &self,
         tenant: TenantId,
@@ -37,7 +38,17 @@ impl Engine {
         ics: &str,
     ) -> Result<CalendarSummary, EngineError> {
         let events = parse_events(ics).map_err(EngineError::InvalidCalendar)?;
-        self.store.replace_events(tenant, group.trim(), &events)?;
+        let group = group.trim();
+        let _turn = self.locks.lock(tenant);
+        self.retry_stale(|| {
+            let version = self.store.contracts_version(tenant)?;
+            if group.is_empty() || !self.store.group_is_active(tenant, group)? {
+                return Err(EngineError::UnknownGroup(group.to_owned()));
+            }
+            Ok(self
+                .store
+                .replace_events(tenant, group, &events, Some(version))?)
+        })?;
         Ok(CalendarSummary {
             events: events.len(),
             from: events

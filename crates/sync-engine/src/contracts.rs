@@ -213,7 +213,10 @@ impl Engine {
     /// Syncs a tenant's active set: parses the input (merging a delta into the active set),
     /// validates the set against itself and the tenant's stored accounts (archived ones
     /// included), diffs it with the active set, applies the mass-removal guard and writes the
-    /// diff in one transaction. Two syncs of one tenant never interleave.
+    /// diff in one transaction. Two syncs of one tenant never interleave: in one engine they
+    /// take turns; across processes the write is based on the contracts version read before
+    /// the active set, and a stale one is recomputed from a fresh read (at most
+    /// [`ATTEMPTS`](crate::ATTEMPTS) times, then [`EngineError::Conflict`]).
     ///
     /// Input that is not JSON is an error; a set with problems, or one the guard stops, is an
     /// outcome that changed nothing.
@@ -224,7 +227,19 @@ impl Engine {
         options: SyncOptions,
     ) -> Result<SyncOutcome, EngineError> {
         let _turn = self.locks.lock(tenant);
+        self.retry_stale(|| self.sync_once(tenant, input.clone(), options))
+    }
+
+    /// One attempt of [`Engine::sync`], the tenant's turn held.
+    fn sync_once(
+        &self,
+        tenant: TenantId,
+        input: SyncInput<'_>,
+        options: SyncOptions,
+    ) -> Result<SyncOutcome, EngineError> {
         let store = &*self.store;
+        // Read before the set: a set newer than it makes the write stale, never wrong.
+        let based_on = store.contracts_version(tenant)?;
         let active_set = store.active_set(tenant)?;
         let active = active_set.contracts();
         let checked = match self.check(tenant, active, input)? {
@@ -254,6 +269,7 @@ impl Engine {
             upsert,
             upsert_json,
             archive: diff.removed_contracts().map(Contract::key).collect(),
+            based_on: Some(based_on),
         };
         // What changed is gathered while the store writes (the database uses one core).
         let (written, changes) =

@@ -39,6 +39,14 @@ pub enum EngineError {
     /// No active contract has the calendar's group.
     #[error("no active contract has codeGroupe \"{0}\"")]
     UnknownGroup(String),
+    /// Other writers (other processes on the same database) changed the data this write was
+    /// computed from at each of its attempts: nothing was written, the same call may succeed.
+    #[error(
+        "the tenant's data kept changing while this write was computed ({} attempts): \
+         nothing was changed, retry",
+        crate::ATTEMPTS
+    )]
+    Conflict,
     /// A calendar is not an iCalendar file, or could not be parsed.
     #[error("{0}")]
     InvalidCalendar(String),

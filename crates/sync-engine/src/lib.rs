@@ -27,7 +27,10 @@
 //! `examples/host.rs` syncs two exports into an embedded store and prints what changed.
 //!
 //! Every method blocks (the store's calls and the parallel core); an async caller runs them
-//! on a blocking thread. Two writes of one tenant never interleave within one engine.
+//! on a blocking thread. Two writes of one tenant never interleave within one engine; across
+//! engines (several processes on one database), every write carries the version of the data
+//! it was computed from, a stale one is refused by the store and recomputed from a fresh read
+//! (at most [`ATTEMPTS`] times, then [`EngineError::Conflict`]).
 
 #![warn(missing_docs)]
 
@@ -41,7 +44,7 @@ mod objects;
 
 use std::sync::Arc;
 
-use sync_store::Store;
+use sync_store::{Store, StoreError};
 
 pub use calendar::{parse_events, CalendarSummary};
 pub use contracts::{
@@ -71,4 +74,28 @@ impl Engine {
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
+
+    /// Runs `attempt` (read, decide, write based on the version read) until the store does
+    /// not refuse its write as stale, at most [`ATTEMPTS`] times; then [`EngineError::Conflict`].
+    fn retry_stale<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        for _ in 1..ATTEMPTS {
+            match attempt() {
+                Err(EngineError::Store(StoreError::Stale { .. })) => {
+                    tracing::debug!("stale write: read again and retry");
+                }
+                done => return done,
+            }
+        }
+        match attempt() {
+            Err(EngineError::Store(StoreError::Stale { .. })) => Err(EngineError::Conflict),
+            done => done,
+        }
+    }
 }
+
+/// How many times a write refused as stale (another process wrote meanwhile) is recomputed
+/// from a fresh read before the engine gives up with [`EngineError::Conflict`].
+pub const ATTEMPTS: usize = 5;

@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "statuses": [{"status": "Membre", "startDate": "2020-01-01T00:00:00"}]}));
         after.update_member_statuses(&request)?;
     }
-    store.save_cycle_changes(tenant, &before, &after)?;
+    store.save_cycle_changes(tenant, &before, &after, None)?;
     drop(store);
 
     let pick = |k: usize| (k * 7919) % n;

@@ -18,6 +18,7 @@ pub use crate::wire::AbsencesRequest;
     responses((status = 200, description = "the list replaced the stored one", body = crate::wire::AbsencesStored),
               (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "the email is no active apprentice (`not_found`)", body = crate::openapi::ErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody),
               (status = 422, description = "a blank email or bad items: every problem in `details` (`validation_failed`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_absences(

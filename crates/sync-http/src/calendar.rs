@@ -173,6 +173,7 @@ pub use crate::wire::CalendarRequest;
     responses((status = 200, description = "the calendar is fetched and its events kept", body = crate::wire::CalendarRegistered),
               (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
               (status = 404, description = "no active contract has this codeGroupe (`not_found`)", body = crate::openapi::ErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody),
               (status = 422, description = "the calendar could not be fetched or is not iCalendar (`calendar_unusable`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_calendar(

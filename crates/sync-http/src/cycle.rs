@@ -220,7 +220,8 @@ pub async fn get_member_statuses(
     request_body(content = crate::wire::UpdateMemberStatusesRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the timeline is replaced", body = crate::wire::CycleSuccess),
               (status = 400, description = "1004, 1006 (no statuses), 1007 (a status missing) or 1010 (a bad date or range); or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody)),
+              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_member_statuses(
     call: CycleCall<UpdateMemberStatusesRequest>,
@@ -233,7 +234,8 @@ pub async fn update_member_statuses(
     request_body(content = crate::wire::UpdateMemberStatusRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the entry is changed", body = crate::wire::CycleSuccess),
               (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 404, description = "1005, 1008 (no entry has this entryId) or 1009", body = crate::wire::CycleErrorBody)),
+              (status = 404, description = "1005, 1008 (no entry has this entryId) or 1009", body = crate::wire::CycleErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_member_status(
     call: CycleCall<UpdateMemberStatusRequest>,
@@ -246,7 +248,8 @@ pub async fn update_member_status(
     request_body(content = crate::wire::ChangeCurrentMemberStatusRequestWire, content_type = "application/json"),
     responses((status = 200, description = "the open range is closed and the new one added", body = crate::wire::CycleStatusAdded),
               (status = 400, description = "1004, 1007 or 1010; or the body is not JSON (`invalid_json`); or a query parameter given twice (`invalid_parameter`)", body = crate::wire::CycleBadRequest),
-              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody)),
+              (status = 404, description = "1005 or 1009", body = crate::wire::CycleErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_current_member_status(
     call: CycleCall<ChangeCurrentMemberStatusRequest>,
@@ -260,6 +263,7 @@ pub async fn change_current_member_status(
     request_body(content = crate::wire::ImportRequest, content_type = "application/json"),
     responses((status = 200, description = "everything is loaded", body = crate::wire::ImportAnswer),
               (status = 400, description = "not JSON, or not the shape this route takes: a member missing or of the wrong type, an unknown key (`invalid_json`, every problem in `details` as `{\"path\", \"message\"}`); or a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
+              (status = 409, description = "another server on the same database kept changing the data this write was computed from (`conflict`); nothing changed, send it again", body = crate::openapi::ErrorBody),
               (status = 422, description = "values that break a rule (a blank id, a date that is not ISO 8601, an unknown cycle, member or period, an unknown credit kind): every problem, as `{\"path\", \"message\"}` (`validation_failed`); nothing loaded", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {

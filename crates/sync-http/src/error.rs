@@ -58,6 +58,10 @@ pub enum ApiError {
     /// The sync would archive too much of the active set (409).
     #[error(transparent)]
     MassRemoval(#[from] MassRemoval),
+    /// Other writers (another server on the same database) kept changing the data this
+    /// write was computed from: nothing was written, the request may be sent again (409).
+    #[error("{0}")]
+    Conflict(String),
     /// The store failed: 503 when it cannot be written or reached now, else 500.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -84,6 +88,9 @@ impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> Self {
         let message = error.to_string();
         match error {
+            EngineError::Conflict | EngineError::Store(StoreError::Stale { .. }) => {
+                ApiError::Conflict(message)
+            }
             EngineError::Store(e) => ApiError::Store(e),
             EngineError::InvalidJson { source, .. } => ApiError::InvalidJson {
                 message,
@@ -161,6 +168,7 @@ impl ApiError {
                 "mass_removal",
                 vec![json!({"active": m.active, "removed": m.removed, "remaining": m.remaining})],
             ),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", vec![]),
             ApiError::Store(e) if e.is_unavailable() => {
                 tracing::error!(error = %message, "store unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", vec![])

@@ -28,6 +28,7 @@ pub fn run_all(new_database: NewDatabase<'_>) {
     cycle_data(new_database);
     cycle_slices(new_database);
     writes_of_another_store_are_seen(new_database);
+    stale_writes_are_refused(new_database);
     a_restart_keeps_everything(new_database);
     delete_all(new_database);
 }
@@ -330,7 +331,7 @@ pub fn events(new_database: NewDatabase<'_>) {
     let late = event("e2", "2025-09-02T08:00:00Z");
     let early = event("e1", "2025-09-01T08:00:00Z");
     store
-        .replace_events(a.id, "G1", &[late.clone(), early.clone()])
+        .replace_events(a.id, "G1", &[late.clone(), early.clone()], None)
         .unwrap();
     assert_eq!(
         store.events(a.id, "G1").unwrap(),
@@ -339,10 +340,10 @@ pub fn events(new_database: NewDatabase<'_>) {
     assert_eq!(store.events(a.id, "G2").unwrap(), []);
     assert_eq!(store.events(b.id, "G1").unwrap(), []);
     store
-        .replace_events(a.id, "G1", std::slice::from_ref(&late))
+        .replace_events(a.id, "G1", std::slice::from_ref(&late), None)
         .unwrap();
     assert_eq!(store.events(a.id, "G1").unwrap(), [late]);
-    store.replace_events(a.id, "G1", &[]).unwrap();
+    store.replace_events(a.id, "G1", &[], None).unwrap();
     assert_eq!(store.events(a.id, "G1").unwrap(), []);
 }
 
@@ -362,11 +363,13 @@ pub fn absences(new_database: NewDatabase<'_>) {
             ..absence("01/09/2025-08:00", AbsenceKind::Absence)
         },
     ];
-    store.replace_absences(a.id, email, &list).unwrap();
+    store.replace_absences(a.id, email, &list, None).unwrap();
     assert_eq!(store.absences(a.id, email).unwrap(), list);
     assert_eq!(store.absences(b.id, email).unwrap(), []);
     assert_eq!(store.absences(a.id, "x2@e.fr").unwrap(), []);
-    store.replace_absences(a.id, email, &list[1..]).unwrap();
+    store
+        .replace_absences(a.id, email, &list[1..], None)
+        .unwrap();
     assert_eq!(store.absences(a.id, email).unwrap(), list[1..]);
 }
 
@@ -499,7 +502,9 @@ pub fn cycle_slices(new_database: NewDatabase<'_>) {
         };
         rule(&mut after).unwrap();
         rule(&mut whole).unwrap();
-        store.save_cycle_changes(a.id, &before, &after).unwrap();
+        store
+            .save_cycle_changes(a.id, &before, &after, None)
+            .unwrap();
         let mut stored = store.cycle_data(a.id).unwrap();
         // An emptied timeline is stored as no rows.
         whole.statuses.retain(|_, list| !list.is_empty());
@@ -518,7 +523,9 @@ pub fn cycle_slices(new_database: NewDatabase<'_>) {
     let mut after = before.clone();
     after.credits.clear();
     after.periods.remove("p3");
-    store.save_cycle_changes(a.id, &before, &after).unwrap();
+    store
+        .save_cycle_changes(a.id, &before, &after, None)
+        .unwrap();
     let stored = store.cycle_data(a.id).unwrap();
     assert_eq!(stored.credits["u/1"].keys().collect::<Vec<_>>(), ["p2"]);
     assert!(!stored.periods.contains_key("p3") && stored.periods.contains_key("p2"));
@@ -573,6 +580,127 @@ pub fn writes_of_another_store_are_seen(new_database: NewDatabase<'_>) {
     assert_eq!(active_keys(store, a.id), "");
 }
 
+/// A write based on a version that is no longer the stored one (another store, another
+/// process, wrote meanwhile) is refused with [`StoreError::Stale`] and changes nothing: a
+/// sync (empty or not), events, absences and a cycle save; based on the current version, it
+/// is applied and bumps the version.
+pub fn stale_writes_are_refused(new_database: NewDatabase<'_>) {
+    let open = new_database();
+    let (store, other) = (open(), open());
+    let (store, other) = (store.as_ref(), other.as_ref());
+    let a = store.create_tenant("a", false).unwrap();
+    let b = store.create_tenant("b", false).unwrap();
+    let (c1, c2) = (
+        contract("C1", "G1", "F1", "x1@e.fr"),
+        contract("C2", "G2", "F1", "x2@e.fr"),
+    );
+    let old = store.contracts_version(a.id).unwrap();
+    let b_version = store.contracts_version(b.id).unwrap();
+    upsert(other, a.id, &[&c1]);
+    let now = store.contracts_version(a.id).unwrap();
+    assert_ne!(now, old, "a sync bumps the contracts version");
+    assert_eq!(
+        store.contracts_version(b.id).unwrap(),
+        b_version,
+        "other tenant"
+    );
+    let stale = |r: crate::Result<()>, what: &str| {
+        assert!(matches!(r, Err(StoreError::Stale { .. })), "{what}: {r:?}");
+    };
+    let write = SyncWrite {
+        upsert: vec![&c2],
+        archive: vec!["C1"],
+        based_on: Some(old),
+        ..Default::default()
+    };
+    stale(store.apply_sync(a.id, &write), "stale sync");
+    let empty = SyncWrite {
+        based_on: Some(old),
+        ..Default::default()
+    };
+    stale(store.apply_sync(a.id, &empty), "stale empty sync");
+    assert_eq!(active_keys(store, a.id), "C1");
+    assert_eq!(
+        store.contracts_version(a.id).unwrap(),
+        now,
+        "nothing written"
+    );
+    let events = [event("e1", "2025-09-01T08:00:00Z")];
+    stale(
+        store.replace_events(a.id, "G1", &events, Some(old)),
+        "stale events",
+    );
+    assert_eq!(store.events(a.id, "G1").unwrap(), []);
+    let absences = [absence("01/09/2025-08:00", AbsenceKind::Absence)];
+    stale(
+        store.replace_absences(a.id, "x1@e.fr", &absences, Some(old)),
+        "stale absences",
+    );
+    assert_eq!(store.absences(a.id, "x1@e.fr").unwrap(), []);
+    // Based on the stored version: applied.
+    store
+        .replace_events(a.id, "G1", &events, Some(now))
+        .unwrap();
+    store
+        .replace_absences(a.id, "x1@e.fr", &absences, Some(now))
+        .unwrap();
+    store
+        .apply_sync(
+            a.id,
+            &SyncWrite {
+                based_on: Some(now),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let write = SyncWrite {
+        based_on: Some(now),
+        ..write
+    };
+    store.apply_sync(a.id, &write).unwrap();
+    assert_eq!(active_keys(store, a.id), "C2");
+    assert_eq!(active_keys(other, a.id), "C2");
+    assert_ne!(store.contracts_version(a.id).unwrap(), now);
+
+    // Cycle data: a save based on an old cycle version is refused.
+    let old = store.cycle_version(a.id).unwrap();
+    let b_version = store.cycle_version(b.id).unwrap();
+    let first = CycleData {
+        next_entry: 3,
+        ..CycleData::default()
+    };
+    other
+        .save_cycle_changes(a.id, &CycleData::default(), &first, Some(old))
+        .unwrap();
+    let now = store.cycle_version(a.id).unwrap();
+    assert_ne!(now, old, "a cycle save bumps the cycle version");
+    assert_eq!(
+        store.cycle_version(b.id).unwrap(),
+        b_version,
+        "other tenant"
+    );
+    let second = CycleData {
+        next_entry: 9,
+        ..CycleData::default()
+    };
+    stale(
+        store.save_cycle_changes(a.id, &CycleData::default(), &second, Some(old)),
+        "stale cycle save",
+    );
+    assert_eq!(store.cycle_data(a.id).unwrap(), first, "nothing written");
+    assert_eq!(store.cycle_version(a.id).unwrap(), now);
+    store
+        .save_cycle_changes(a.id, &first, &second, Some(now))
+        .unwrap();
+    assert_eq!(other.cycle_data(a.id).unwrap(), second);
+    store.set_cycle_data(a.id, &first).unwrap();
+    assert_ne!(
+        store.cycle_version(a.id).unwrap(),
+        now + 1,
+        "an import bumps it too"
+    );
+}
+
 /// A store opened again on a database finds every tenant, token, contract, archive, model,
 /// event, absence and cycle object it held.
 pub fn a_restart_keeps_everything(new_database: NewDatabase<'_>) {
@@ -598,8 +726,10 @@ pub fn a_restart_keeps_everything(new_database: NewDatabase<'_>) {
         upsert(store.as_ref(), a.id, &[&set[0], &set[1]]);
         archive(store.as_ref(), a.id, &["C2"]);
         store.set_session_models(a.id, &[model("F1")]).unwrap();
-        store.replace_events(a.id, "G1", &events).unwrap();
-        store.replace_absences(a.id, "x1@e.fr", &absences).unwrap();
+        store.replace_events(a.id, "G1", &events, None).unwrap();
+        store
+            .replace_absences(a.id, "x1@e.fr", &absences, None)
+            .unwrap();
         store.set_cycle_data(a.id, &data).unwrap();
         (a, b)
     };
@@ -645,13 +775,14 @@ pub fn delete_all(new_database: NewDatabase<'_>) {
         archive(store, tenant, &["C2"]);
         store.set_session_models(tenant, &[model("F1")]).unwrap();
         store
-            .replace_events(tenant, "G1", &[event("e1", "2025-09-01T08:00:00Z")])
+            .replace_events(tenant, "G1", &[event("e1", "2025-09-01T08:00:00Z")], None)
             .unwrap();
         store
             .replace_absences(
                 tenant,
                 "x1@e.fr",
                 &[absence("01/09/2025-08:00", AbsenceKind::Absence)],
+                None,
             )
             .unwrap();
     }

@@ -106,6 +106,18 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// A write based on a version of the tenant's data that is no longer the stored one
+    /// (another writer, maybe another process, wrote meanwhile): nothing was written; read
+    /// again, recompute and retry.
+    #[error("the {what} changed since they were read (version {based_on}, now {stored}): nothing was written")]
+    Stale {
+        /// What changed: `contracts` or `cycle data`.
+        what: &'static str,
+        /// The version the write was computed from.
+        based_on: i64,
+        /// The stored version.
+        stored: i64,
+    },
     /// [`Store::create_tenant`] of a name that is already a tenant's (nothing was changed).
     #[error("tenant {name} already exists")]
     TenantExists {
@@ -258,6 +270,11 @@ pub struct SyncWrite<'c, 'a> {
     pub upsert_json: Vec<&'c str>,
     /// `codeContrat` of removed contracts.
     pub archive: Vec<&'c str>,
+    /// The tenant's contracts version ([`Store::contracts_version`]) the write was computed
+    /// from: the store refuses the write with [`StoreError::Stale`] if it is no longer the
+    /// stored one (checked in the write's transaction, an empty write included). `None`:
+    /// written whatever the stored version (tests, tools).
+    pub based_on: Option<i64>,
 }
 
 impl SyncWrite<'_, '_> {
@@ -331,6 +348,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The tenant owning a token hash.
     fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>>;
 
+    /// The tenant's contracts version: bumped by every write of its contracts (syncs, the
+    /// sandbox delete). Read it before the data a write is computed from, and pass it as the
+    /// write's `based_on`.
+    fn contracts_version(&self, tenant: TenantId) -> Result<i64>;
     /// The active contracts, shared: a backend may keep them in memory between calls, as
     /// long as every write it makes (or another process makes) is seen by the next call.
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>>;
@@ -358,22 +379,38 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Whether an active contract has this `codeGroupe`.
     fn group_is_active(&self, tenant: TenantId, group: &str) -> Result<bool>;
-    /// Replaces a group's events.
-    fn replace_events(&self, tenant: TenantId, group: &str, events: &[CalendarEvent])
-        -> Result<()>;
+    /// Replaces a group's events, in one transaction; with `based_on`, only if the
+    /// contracts version is still that one (else [`StoreError::Stale`], nothing written).
+    fn replace_events(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        events: &[CalendarEvent],
+        based_on: Option<i64>,
+    ) -> Result<()>;
     /// A group's events, by start.
     fn events(&self, tenant: TenantId, group: &str) -> Result<Vec<CalendarEvent>>;
 
     /// Whether the email is an active apprentice's (compared case-insensitively, trimmed).
     fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool>;
-    /// Replaces a student's absences.
-    fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()>;
+    /// Replaces a student's absences, in one transaction; with `based_on`, only if the
+    /// contracts version is still that one (else [`StoreError::Stale`], nothing written).
+    fn replace_absences(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        absences: &[Absence],
+        based_on: Option<i64>,
+    ) -> Result<()>;
     /// A student's absences, in the order they were sent.
     fn absences(&self, tenant: TenantId, email: &str) -> Result<Vec<Absence>>;
 
+    /// The tenant's cycle version: bumped by every write of its cycle data. Read it before
+    /// the slice a write is computed from, and pass it to [`Store::save_cycle_changes`].
+    fn cycle_version(&self, tenant: TenantId) -> Result<i64>;
     /// The tenant's cycle data (document 004); empty until a first import.
     fn cycle_data(&self, tenant: TenantId) -> Result<CycleData>;
-    /// Replaces the tenant's cycle data, in one transaction.
+    /// Replaces the tenant's cycle data, in one transaction (the cycle version is bumped).
     fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()>;
     /// The part of the tenant's cycle data that `scope` names: equal to
     /// [`CycleData::slice`] of the whole data, read without reading the rest.
@@ -381,11 +418,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Writes, in one transaction, what differs between `before` (data as loaded, whole or
     /// a slice) and `after` (the same once changed): rows of objects in `after` that differ
     /// are written, objects of `before` missing from `after` are deleted, nothing else is
-    /// touched.
+    /// touched. The cycle version is bumped; with `based_on`, only if it is still that one
+    /// (else [`StoreError::Stale`], nothing written).
     fn save_cycle_changes(
         &self,
         tenant: TenantId,
         before: &CycleData,
         after: &CycleData,
+        based_on: Option<i64>,
     ) -> Result<()>;
 }

@@ -10,6 +10,11 @@
 //! 512 MiB by default): the sets used least recently are dropped first and read back from the
 //! database when next needed; a set of about the whole bound or more is never kept.
 //!
+//! Several processes may open one data directory: a write that depends on what was read
+//! carries the version it was computed from (`contracts_version`, or `cycle_version` for the
+//! cycle data), checked in its IMMEDIATE transaction, so a write made stale by another
+//! process is refused ([`StoreError::Stale`]) and nothing of it is written.
+//!
 //! The schema is the numbered migrations of `migrations/sqlite/`, embedded at build time and
 //! applied by refinery when the store opens (history in `refinery_schema_history`). A failed
 //! statement keeps its `rusqlite::Error` as the [`StoreError`]'s source; a full disk, a
@@ -376,8 +381,15 @@ impl SqliteStore {
 
     /// Upserts `rows` (in key order) and archives `archive` in one transaction; returns the
     /// tenant's new `contracts_version`.
-    fn write_rows(&self, tenant: TenantId, rows: &[Row<'_, '_>], archive: &[&str]) -> Result<i64> {
+    fn write_rows(
+        &self,
+        tenant: TenantId,
+        rows: &[Row<'_, '_>],
+        archive: &[&str],
+        based_on: Option<i64>,
+    ) -> Result<i64> {
         self.write(|tx| {
+            check_version(tx, tenant, "contracts_version", based_on)?;
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO contracts (tenant_id, code, data, archived, group_code,
                      apprentice_code, apprentice_email, tutor_code, tutor_email, master_code,
@@ -434,6 +446,42 @@ fn contracts_version(conn: &Connection, tenant: TenantId) -> Result<i64> {
         .unwrap_or(0))
 }
 
+/// Refuses with [`StoreError::Stale`] unless the tenant's `column` (a version) is `based_on`,
+/// read in the caller's transaction.
+fn check_version(
+    conn: &Connection,
+    tenant: TenantId,
+    column: &'static str,
+    based_on: Option<i64>,
+) -> Result<()> {
+    let Some(based_on) = based_on else {
+        return Ok(());
+    };
+    let stored = version(conn, tenant, column)?;
+    if stored != based_on {
+        let what = if column == "cycle_version" {
+            "cycle data"
+        } else {
+            "contracts"
+        };
+        return Err(StoreError::Stale {
+            what,
+            based_on,
+            stored,
+        });
+    }
+    Ok(())
+}
+
+/// The tenant's version in `column` (`contracts_version` or `cycle_version`).
+fn version(conn: &Connection, tenant: TenantId, column: &'static str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {column} FROM tenants WHERE id = ?1"))?
+        .query_row([tenant], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
 /// Bumps the tenant's `contracts_version` in the transaction; returns the new one.
 fn bump_version(tx: &rusqlite::Transaction<'_>, tenant: TenantId) -> Result<i64> {
     Ok(tx
@@ -444,6 +492,13 @@ fn bump_version(tx: &rusqlite::Transaction<'_>, tenant: TenantId) -> Result<i64>
         .query_row([tenant], |r| r.get(0))
         .optional()?
         .unwrap_or(0))
+}
+
+/// Bumps the tenant's `cycle_version` in the transaction.
+fn bump_cycle_version(tx: &rusqlite::Transaction<'_>, tenant: TenantId) -> Result<()> {
+    tx.prepare_cached("UPDATE tenants SET cycle_version = cycle_version + 1 WHERE id = ?1")?
+        .execute([tenant])?;
+    Ok(())
 }
 
 /// One contract row, computed before the transaction.
@@ -655,9 +710,15 @@ impl Store for SqliteStore {
         })
     }
 
+    fn contracts_version(&self, tenant: TenantId) -> Result<i64> {
+        self.read(|conn| contracts_version(conn, tenant))
+    }
+
     fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()> {
         if write.is_empty() {
-            return Ok(());
+            // Nothing to write: the answer holds if the set it was computed from is current.
+            return self
+                .read(|conn| check_version(conn, tenant, "contracts_version", write.based_on));
         }
         // Serialized and normalized on every core, before taking the writer; inserted in key
         // order, so the key indexes grow at their end.
@@ -689,7 +750,7 @@ impl Store for SqliteStore {
             .get(&tenant)
             .map(|cached| (cached.version, cached.set.clone()));
         let (version, after) = rayon::join(
-            || self.write_rows(tenant, &rows, &write.archive),
+            || self.write_rows(tenant, &rows, &write.archive, write.based_on),
             || {
                 let (version, set) = before?;
                 let upsert: Vec<&Contract<'_>> = rows.iter().map(|r| r.contract).collect();
@@ -798,9 +859,11 @@ impl Store for SqliteStore {
         tenant: TenantId,
         group: &str,
         events: &[CalendarEvent],
+        based_on: Option<i64>,
     ) -> Result<()> {
         let group = group.trim();
         self.write(|tx| {
+            check_version(tx, tenant, "contracts_version", based_on)?;
             tx.execute(
                 "DELETE FROM events WHERE tenant_id = ?1 AND group_code = ?2",
                 params![tenant, group],
@@ -841,9 +904,16 @@ impl Store for SqliteStore {
             .any(|c| normalize_email(c.trimmed(Field::EmailApprenant)) == email))
     }
 
-    fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()> {
+    fn replace_absences(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        absences: &[Absence],
+        based_on: Option<i64>,
+    ) -> Result<()> {
         let email = normalize_email(email);
         self.write(|tx| {
+            check_version(tx, tenant, "contracts_version", based_on)?;
             tx.execute(
                 "DELETE FROM absences WHERE tenant_id = ?1 AND email = ?2",
                 params![tenant, email.as_ref()],
@@ -875,12 +945,19 @@ impl Store for SqliteStore {
         })
     }
 
+    fn cycle_version(&self, tenant: TenantId) -> Result<i64> {
+        self.read(|conn| version(conn, tenant, "cycle_version"))
+    }
+
     fn cycle_data(&self, tenant: TenantId) -> Result<CycleData> {
         self.read(|conn| cycle::load_all(conn, tenant))
     }
 
     fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()> {
-        self.write(|tx| cycle::replace_all(tx, tenant, data))
+        self.write(|tx| {
+            cycle::replace_all(tx, tenant, data)?;
+            bump_cycle_version(tx, tenant)
+        })
     }
 
     fn cycle_slice(&self, tenant: TenantId, scope: &CycleScope) -> Result<CycleData> {
@@ -892,8 +969,13 @@ impl Store for SqliteStore {
         tenant: TenantId,
         before: &CycleData,
         after: &CycleData,
+        based_on: Option<i64>,
     ) -> Result<()> {
-        self.write(|tx| cycle::save_changes(tx, tenant, before, after))
+        self.write(|tx| {
+            check_version(tx, tenant, "cycle_version", based_on)?;
+            cycle::save_changes(tx, tenant, before, after)?;
+            bump_cycle_version(tx, tenant)
+        })
     }
 }
 

@@ -1,4 +1,5 @@
 //! The engine's integration tests: the host example, and each use case over a real store.
 
 mod host;
+mod processes;
 mod syncs;

@@ -8,6 +8,7 @@ mod contracts;
 mod cycle;
 mod extras;
 mod metrics;
+mod processes;
 mod routes;
 mod server;
 mod unavailable;

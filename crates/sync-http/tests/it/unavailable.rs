@@ -2,7 +2,7 @@
 //! 503 `store_unavailable`, the previous set stays listed, and the next sync once the store
 //! can be written again succeeds. The failure is made on purpose by a store wrapping SQLite.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -17,11 +17,13 @@ use sync_store::{
 
 use crate::{contracts, error_code, send, TOKEN_A};
 
-/// SQLite, except that `apply_sync` fails as a full disk does while `full` is set.
+/// SQLite, except that `apply_sync` fails as a full disk does while `full` is set, and
+/// refuses the next `stale` writes as stale (as if another process wrote each time).
 #[derive(Debug)]
 struct FullDisk {
     inner: SqliteStore,
     full: Arc<AtomicBool>,
+    stale: Arc<AtomicUsize>,
 }
 
 impl Store for FullDisk {
@@ -37,6 +39,9 @@ impl Store for FullDisk {
     fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>> {
         self.inner.tenant_by_token_hash(token_hash)
     }
+    fn contracts_version(&self, tenant: TenantId) -> Result<i64> {
+        self.inner.contracts_version(tenant)
+    }
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
         self.inner.active_set(tenant)
     }
@@ -51,6 +56,16 @@ impl Store for FullDisk {
             let source = std::io::Error::other("database or disk is full");
             return Err(StoreError::Unavailable {
                 source: Box::new(source),
+            });
+        }
+        let stale = self
+            .stale
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if stale.is_ok() {
+            return Err(StoreError::Stale {
+                what: "contracts",
+                based_on: write.based_on.unwrap_or(0),
+                stored: write.based_on.unwrap_or(0) + 1,
             });
         }
         self.inner.apply_sync(tenant, write)
@@ -81,8 +96,9 @@ impl Store for FullDisk {
         tenant: TenantId,
         group: &str,
         events: &[CalendarEvent],
+        based_on: Option<i64>,
     ) -> Result<()> {
-        self.inner.replace_events(tenant, group, events)
+        self.inner.replace_events(tenant, group, events, based_on)
     }
     fn events(&self, tenant: TenantId, group: &str) -> Result<Vec<CalendarEvent>> {
         self.inner.events(tenant, group)
@@ -90,11 +106,21 @@ impl Store for FullDisk {
     fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool> {
         self.inner.apprentice_is_active(tenant, email)
     }
-    fn replace_absences(&self, tenant: TenantId, email: &str, absences: &[Absence]) -> Result<()> {
-        self.inner.replace_absences(tenant, email, absences)
+    fn replace_absences(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        absences: &[Absence],
+        based_on: Option<i64>,
+    ) -> Result<()> {
+        self.inner
+            .replace_absences(tenant, email, absences, based_on)
     }
     fn absences(&self, tenant: TenantId, email: &str) -> Result<Vec<Absence>> {
         self.inner.absences(tenant, email)
+    }
+    fn cycle_version(&self, tenant: TenantId) -> Result<i64> {
+        self.inner.cycle_version(tenant)
     }
     fn cycle_data(&self, tenant: TenantId) -> Result<CycleData> {
         self.inner.cycle_data(tenant)
@@ -110,8 +136,10 @@ impl Store for FullDisk {
         tenant: TenantId,
         before: &CycleData,
         after: &CycleData,
+        based_on: Option<i64>,
     ) -> Result<()> {
-        self.inner.save_cycle_changes(tenant, before, after)
+        self.inner
+            .save_cycle_changes(tenant, before, after, based_on)
     }
 }
 
@@ -147,6 +175,7 @@ async fn a_sync_on_a_full_disk_is_503_and_the_next_one_succeeds() {
     let store = FullDisk {
         inner,
         full: full.clone(),
+        stale: Arc::default(),
     };
     let app = sync_http::app(AppState::new(
         Arc::new(store) as Arc<dyn Store>,
@@ -176,4 +205,43 @@ async fn a_sync_on_a_full_disk_is_503_and_the_next_one_succeeds() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["summary"]["added"], 10, "{answer}");
     assert_eq!(listed(&app).await, 40);
+}
+
+/// A sync refused as stale is recomputed from a fresh read: it succeeds at its last allowed
+/// attempt; refused at every attempt, it is answered 409 `conflict` and nothing changed.
+#[tokio::test]
+async fn a_sync_stale_at_every_attempt_is_409_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = SqliteStore::open(dir.path()).unwrap();
+    inner
+        .tenant_with_token("a", &hash_token(TOKEN_A), false)
+        .unwrap();
+    let stale = Arc::new(AtomicUsize::new(0));
+    let store = FullDisk {
+        inner,
+        full: Arc::default(),
+        stale: stale.clone(),
+    };
+    let app = sync_http::app(AppState::new(
+        Arc::new(store) as Arc<dyn Store>,
+        Settings::default(),
+    ));
+    let next = contracts(40, 1);
+
+    stale.store(sync_engine::ATTEMPTS - 1, Ordering::SeqCst);
+    let (status, answer) = sync(&app, &json!(next[..30])).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(stale.load(Ordering::SeqCst), 0, "every attempt ran");
+    assert_eq!(listed(&app).await, 30);
+
+    stale.store(sync_engine::ATTEMPTS, Ordering::SeqCst);
+    let (status, answer) = sync(&app, &json!(next)).await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(error_code(&answer), "conflict", "{answer}");
+    assert_eq!(
+        stale.load(Ordering::SeqCst),
+        0,
+        "no more attempts than allowed"
+    );
+    assert_eq!(listed(&app).await, 30);
 }

@@ -55,6 +55,11 @@ fn absences() {
 }
 
 #[test]
+fn stale_writes_are_refused() {
+    check(conformance::stale_writes_are_refused);
+}
+
+#[test]
 fn cycle_data() {
     check(conformance::cycle_data);
 }
