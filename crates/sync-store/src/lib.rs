@@ -40,7 +40,7 @@ use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
 use sync_cycle::{CycleData, CycleScope};
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, DEFAULT_CACHE_BYTES};
 pub use token::{hash_token, new_token};
 
 /// A tenant's id in the store.
