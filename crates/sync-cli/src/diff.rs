@@ -10,7 +10,7 @@ use sync_core::{Contract, Diff};
 use crate::input::{self, Checked};
 use crate::output::{self, ReportJson};
 use crate::progress::{timed, Progress};
-use crate::{DiffArgs, Format, EXIT_PROBLEMS};
+use crate::{html, DiffArgs, DiffFormat, EXIT_PROBLEMS};
 
 /// Warnings shown on stderr per file before a diff; `validate` lists them all.
 const WARNINGS_SHOWN: usize = 10;
@@ -73,8 +73,9 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
 
     let written = timed("write", || {
         match args.format {
-            Format::Json => write_json(&mut out, &diff),
-            Format::Text => write_text(&mut out, &diff),
+            DiffFormat::Json => write_json(&mut out, &diff),
+            DiffFormat::Text => write_text(&mut out, &diff),
+            DiffFormat::Html => html::write_diff(&mut out, &files, &diff),
         }
         .and_then(|()| out.flush())
     });
@@ -89,11 +90,12 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
 /// `{"previous": {"file", "valid", "contracts", "errors", "warnings"}, "current": {...}}`.
 fn write_problems(
     out: &mut impl Write,
-    format: Format,
+    format: DiffFormat,
     files: &[(&Path, &Checked<'_>); 2],
 ) -> anyhow::Result<()> {
     match format {
-        Format::Json => {
+        DiffFormat::Html => html::write_problems(out, files)?,
+        DiffFormat::Json => {
             let [(pp, pc), (cp, cc)] = *files;
             #[derive(serde::Serialize)]
             struct Both<'r> {
@@ -113,7 +115,7 @@ fn write_problems(
             serde_json::to_writer(&mut *out, &both)?;
             writeln!(out)?;
         }
-        Format::Text => {
+        DiffFormat::Text => {
             for (path, checked) in files {
                 let prefix = format!("{}: ", path.display());
                 output::write_report_text(out, path, checked, &prefix)?;

@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod diff;
 mod gen;
+mod html;
 mod input;
 mod lms_import;
 mod output;
@@ -72,9 +73,14 @@ Examples:
 Both files are validated first; if either has errors, the problems are shown (naming the file)
 and the exit code is 1. Otherwise the exit code is 0, whether or not there are differences.
 
+--format html writes one self-contained page (no asset fetched, opens offline): the counts,
+the problems of both files at the top, every change with its fields old and new, a filter
+over codes and names and pages of 200 changes.
+
 Examples:
   sync-cli diff previous.json current.json
-  sync-cli diff previous.json current.json --format json --output diff.json")]
+  sync-cli diff previous.json current.json --format json --output diff.json
+  sync-cli diff previous.json current.json --format html --output report.html")]
     Diff(DiffArgs),
     /// Generate a realistic previous and current export of a school, for tests and benches.
     #[command(after_help = "\
@@ -142,6 +148,18 @@ pub enum Format {
     Json,
 }
 
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DiffFormat {
+    /// Lines for a person.
+    #[default]
+    Text,
+    /// One JSON document for a program.
+    Json,
+    /// One self-contained HTML page (the review page's view), to open in a browser.
+    Html,
+}
+
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -161,7 +179,7 @@ pub struct DiffArgs {
     pub current: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: DiffFormat,
     /// Write the output to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -469,6 +487,11 @@ mod tests {
             "diff a b --format json --output o.json",
             "diff a b Json Some(\"o.json\")",
         );
+        check(
+            "diff a b --format html -o r.html",
+            "diff a b Html Some(\"r.html\")",
+        );
+        check("diff a b --format xml", "error InvalidValue");
         check("diff a", "error MissingRequiredArgument");
         check("gen --contracts 10 --out d", "gen 10 42 0.1 d");
         check(

@@ -41,6 +41,7 @@ pub mod contracts;
 pub mod cycle;
 pub mod error;
 pub mod extract;
+pub mod html;
 pub mod metrics;
 pub mod openapi;
 pub mod state;
