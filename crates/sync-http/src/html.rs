@@ -599,7 +599,7 @@ prev.disabled=page===0;next.disabled=page>=pages-1;\
 nav.hidden=pages<2;}\
 function filter(){var q=box.value.trim().toLowerCase();\
 rows=q?all.filter(function(r){return r.getAttribute('data-q').indexOf(q)>=0}):all;page=0;draw();}\
-box.addEventListener('input',filter);\
+box.addEventListener('input',filter);box.addEventListener('change',filter);\
 document.getElementById('filter').addEventListener('submit',function(e){e.preventDefault();filter();});\
 prev.addEventListener('click',function(){page--;draw();});\
 next.addEventListener('click',function(){page++;draw();});\

@@ -1,6 +1,7 @@
 //! Integration tests: the real `sync-cli` binary on the files of `tests/data`, and `serve` as
 //! a process.
 
+mod browser;
 mod diff;
 mod gen;
 mod lms_import;
