@@ -340,7 +340,7 @@ impl Engine {
             return Err(EngineError::NotSandbox(tenant.name.clone()));
         }
         let _turn = self.locks.lock(tenant.id);
-        Ok(self.store.delete_all(tenant.id)?)
+        Ok(self.store.delete_all(tenant.id, None)?)
     }
 
     /// Replaces a tenant's session models, once checked; contracts they match become
