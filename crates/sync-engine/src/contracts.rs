@@ -270,6 +270,7 @@ impl Engine {
             upsert_json,
             archive: diff.removed_contracts().map(Contract::key).collect(),
             based_on: Some(based_on),
+            ..Default::default()
         };
         // What changed is gathered while the store writes (the database uses one core).
         let (written, changes) =

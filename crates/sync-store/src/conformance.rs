@@ -38,6 +38,7 @@ pub fn run_all(new_database: NewDatabase<'_>) {
     held_runs_are_decided(new_database);
     reverts_are_recorded(new_database);
     runs_are_pruned(new_database);
+    review_keys_open_their_run_until_they_expire(new_database);
 }
 
 /// A contract with the fields the suite looks at.
@@ -1339,4 +1340,46 @@ pub fn runs_are_pruned(new_database: NewDatabase<'_>) {
     assert_eq!(active_keys(store, a.id), "");
     assert_eq!(run_ids(&store.runs(a.id, 0, 10).unwrap()), "del new");
     assert_eq!(store.run(a.id, "del").unwrap().unwrap().version_after, None);
+}
+
+/// A review key's hash opens its tenant's run until it expires, survives a restart, and is
+/// deleted once expired; an unknown hash opens nothing.
+pub fn review_keys_open_their_run_until_they_expire(new_database: NewDatabase<'_>) {
+    let open = new_database();
+    let store = open();
+    let store = store.as_ref();
+    let a = store.create_tenant("a", false).unwrap();
+    let b = store.create_tenant("b", false).unwrap();
+    let (k1, k2, k3) = (
+        hash_token("key-1"),
+        hash_token("key-2"),
+        hash_token("key-3"),
+    );
+    store.add_review_key(a.id, "r1", &k1, 10_000).unwrap();
+    // A second key of the same run, and a key of another tenant's run of the same id.
+    store.add_review_key(a.id, "r1", &k2, 20_000).unwrap();
+    store.add_review_key(b.id, "r1", &k3, 10_000).unwrap();
+    let opens = |store: &dyn Store, hash: &str, now: i64| {
+        store
+            .review_key(hash, now)
+            .unwrap()
+            .map(|k| (k.tenant, k.run_id, k.expires_at))
+    };
+    assert_eq!(opens(store, &k1, 9_999), Some((a.id, "r1".into(), 10_000)));
+    assert_eq!(opens(store, &k2, 9_999), Some((a.id, "r1".into(), 20_000)));
+    assert_eq!(opens(store, &k3, 0), Some((b.id, "r1".into(), 10_000)));
+    assert_eq!(opens(store, &k1, 10_000), None, "expired at expires_at");
+    assert_eq!(opens(store, &hash_token("key-4"), 0), None);
+    assert_eq!(opens(store, "", 0), None);
+
+    let reopened = open();
+    assert_eq!(
+        opens(reopened.as_ref(), &k1, 0),
+        Some((a.id, "r1".into(), 10_000))
+    );
+    assert_eq!(store.prune_review_keys(10_000).unwrap(), 2);
+    assert_eq!(opens(store, &k1, 0), None, "deleted");
+    assert_eq!(opens(store, &k3, 0), None, "deleted");
+    assert_eq!(opens(store, &k2, 19_999), Some((a.id, "r1".into(), 20_000)));
+    assert_eq!(store.prune_review_keys(10_000).unwrap(), 0);
 }

@@ -29,6 +29,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod review;
 mod runs;
 mod sqlite;
 mod token;
@@ -41,6 +42,7 @@ use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
 use sync_cycle::{CycleData, CycleScope};
 
+pub use review::ReviewKey;
 pub use runs::{ChangeKind, ChangePage, ChangeRecord, Run, RunKind, RunOutcome, RunPage, RunWrite};
 pub use sqlite::{SqliteStore, DEFAULT_CACHE_BYTES};
 pub use token::{hash_token, new_run_id, new_token};
@@ -482,4 +484,21 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Deletes the runs of every tenant received before `received_before`, with their change
     /// records, in one transaction; contracts are never touched. Returns how many runs.
     fn prune_runs(&self, received_before: i64) -> Result<usize>;
+
+    /// Stores the hash of a new review key ([`hash_token`] of it) opening the tenant's run
+    /// until `expires_at` (milliseconds since the Unix epoch). A run may have several keys.
+    fn add_review_key(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        key_hash: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// The run a review key's hash opens at `now`: `None` for an unknown hash, or one whose
+    /// `expires_at` is not after `now`. The one lookup not scoped by tenant, as a token's: the
+    /// key names the tenant.
+    fn review_key(&self, key_hash: &str, now: i64) -> Result<Option<ReviewKey>>;
+    /// Deletes the review keys of every tenant that no longer open anything at `now`
+    /// (`expires_at` not after it). Returns how many.
+    fn prune_review_keys(&self, now: i64) -> Result<usize>;
 }

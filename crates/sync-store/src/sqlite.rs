@@ -35,14 +35,15 @@ use sync_core::{Contract, Field, KnownAccount, Role};
 use sync_cycle::{CycleData, CycleScope};
 
 use crate::{
-    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage, RunWrite,
-    Store, StoreError, SyncWrite, Tenant, TenantId,
+    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, ReviewKey, Run, RunOutcome, RunPage,
+    RunWrite, Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "campus-sync.sqlite3";
 
 mod cycle;
+mod review;
 mod runs;
 
 refinery::embed_migrations!("migrations/sqlite");
@@ -1084,6 +1085,24 @@ impl Store for SqliteStore {
 
     fn prune_runs(&self, received_before: i64) -> Result<usize> {
         self.write(|tx| runs::prune(tx, received_before))
+    }
+
+    fn add_review_key(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        key_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.write(|tx| review::add(tx, tenant, run_id, key_hash, expires_at))
+    }
+
+    fn review_key(&self, key_hash: &str, now: i64) -> Result<Option<ReviewKey>> {
+        self.read(|conn| review::find(conn, key_hash, now))
+    }
+
+    fn prune_review_keys(&self, now: i64) -> Result<usize> {
+        self.write(|tx| review::prune(tx, now))
     }
 }
 

@@ -187,6 +187,22 @@ impl Store for FullDisk {
     fn prune_runs(&self, received_before: i64) -> Result<usize> {
         self.inner.prune_runs(received_before)
     }
+    fn add_review_key(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        key_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.inner
+            .add_review_key(tenant, run_id, key_hash, expires_at)
+    }
+    fn review_key(&self, key_hash: &str, now: i64) -> Result<Option<sync_store::ReviewKey>> {
+        self.inner.review_key(key_hash, now)
+    }
+    fn prune_review_keys(&self, now: i64) -> Result<usize> {
+        self.inner.prune_review_keys(now)
+    }
 }
 
 const SYNC: &str = "/api/sync/v2/contrats";

@@ -98,3 +98,8 @@ fn reverts_are_recorded() {
 fn runs_are_pruned() {
     check(conformance::runs_are_pruned);
 }
+
+#[test]
+fn review_keys_open_their_run_until_they_expire() {
+    check(conformance::review_keys_open_their_run_until_they_expire);
+}
