@@ -452,6 +452,34 @@ mod tests {
     }
 
     #[test]
+    fn serve_public_url() {
+        let serve = |line: &str| {
+            let args = std::iter::once("sync-cli").chain(line.split_whitespace());
+            match parse_args(args).map(|cli| cli.command) {
+                Ok(Command::Serve(a)) => Ok(a.public_url),
+                Ok(_) => Err("another command".to_owned()),
+                Err(err) => Err(format!("{:?}", err.kind())),
+            }
+        };
+        assert_eq!(serve("serve --data d"), Ok(None));
+        assert_eq!(
+            serve("serve --data d --public-url https://sync.example.org/"),
+            Ok(Some("https://sync.example.org".into()))
+        );
+        assert_eq!(
+            serve("serve --data d --public-url http://h:8080/campus"),
+            Ok(Some("http://h:8080/campus".into()))
+        );
+        for bad in ["ftp://h", "h.example.org", "https://", "https://h/?a=1"] {
+            assert_eq!(
+                serve(&format!("serve --data d --public-url {bad}")),
+                Err("ValueValidation".into()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn serve_durations() {
         let serve = |line: &str| {
             let args = std::iter::once("sync-cli").chain(line.split_whitespace());

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// pruned.
     #[arg(long, default_value = "90d", value_name = "DURATION", value_parser = sync_engine::parse_duration)]
     pub keep_runs_for: Duration,
+    /// The server's public base URL (http or https, e.g. https://sync.example.org), put
+    /// before the review URLs of held syncs; without it they are paths (/review/...).
+    #[arg(long, value_name = "URL", env = "SYNC_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
     /// Format of the log lines on stderr.
     #[arg(long, value_enum, default_value_t, env = "SYNC_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -149,6 +153,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cache_mb: usize::try_from(args.cache_mb).unwrap_or(usize::MAX),
         hold_for: args.hold_for,
         keep_runs_for: args.keep_runs_for,
+        public_url: args.public_url,
     };
     sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -160,6 +165,21 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // threads: do not wait for it (an unfinished sync's transaction is rolled back).
     runtime.shutdown_background();
     Ok(ExitCode::SUCCESS)
+}
+
+/// An `http://` or `https://` URL with a host, no query, trailing slashes removed.
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{raw}` is not an http:// or https:// URL"))?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "`{raw}` is not a base URL (a host, maybe a path; no query)"
+        ));
+    }
+    Ok(url.to_owned())
 }
 
 /// Runs `tenant ...`.

@@ -98,6 +98,11 @@ impl EngineOptions {
         now.saturating_sub(received_at) >= duration_millis(self.hold_for)
     }
 
+    /// When a held run received at `received_at` expires (its review keys with it).
+    pub(crate) fn hold_ends_at(&self, received_at: i64) -> i64 {
+        received_at.saturating_add(duration_millis(self.hold_for))
+    }
+
     /// Held runs received before this time are expired at `now`.
     pub(crate) fn holds_received_before(&self, now: i64) -> i64 {
         now.saturating_sub(duration_millis(self.hold_for))

@@ -42,6 +42,7 @@ mod cycle;
 mod error;
 mod locks;
 mod objects;
+mod review;
 mod runs;
 
 use std::sync::Arc;

@@ -546,6 +546,7 @@ impl Engine {
         let pruned = self
             .store
             .prune_runs(self.options.runs_received_before(now))?;
+        self.store.prune_review_keys(now)?;
         if expired > 0 || pruned > 0 {
             tracing::info!(expired, pruned, "run upkeep");
         }

@@ -23,6 +23,7 @@ use crate::extract::{
     parse_json, parse_nested_object, parse_object, Auth, JsonBytes, Params, UserAgent,
 };
 use crate::metrics::SyncKind;
+use crate::review::new_review_url;
 use crate::state::{blocking, AppState};
 use crate::wire::{ProblemWire, SummaryWire};
 
@@ -142,6 +143,7 @@ async fn sync(
         user_agent: user_agent.0,
     };
     let metrics = state.metrics.clone();
+    let public_url = state.settings.public_url.clone();
     let kind = match body {
         SyncBody::Full => SyncKind::Full,
         SyncBody::Changes => SyncKind::Changes,
@@ -154,7 +156,11 @@ async fn sync(
         match outcome {
             SyncOutcome::Applied(applied) => Ok(json_bytes(sync_answer(&applied)?)),
             SyncOutcome::Refused(refusal) => Err(refusal.into()),
-            SyncOutcome::Guarded(held) => Err(ApiError::Held(held)),
+            SyncOutcome::Guarded(held) => {
+                let review_url =
+                    new_review_url(engine, public_url.as_deref(), tenant, &held.run_id);
+                Err(ApiError::Held(held, review_url))
+            }
         }
     })
     .await

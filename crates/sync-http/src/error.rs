@@ -61,13 +61,14 @@ pub enum ApiError {
     #[error(transparent)]
     MassRemoval(#[from] MassRemoval),
     /// A sync would archive too much of the active set: held as a run (409 `mass_removal`,
-    /// its `runId` in the error object).
+    /// its `runId` in the error object, and the run's review URL as `reviewUrl` when one
+    /// was made).
     #[error(
         "{} It is held as run {}: approve it (POST /api/sync/v1/runs/{}/approve) or reject it, \
          or send it again with ?allowMassRemoval=true; nothing was changed",
         .0.guard, .0.run_id, .0.run_id
     )]
-    Held(Held),
+    Held(Held, Option<String>),
     /// Approving or rejecting a run that is not held (409 `not_held`).
     #[error("{0}")]
     NotHeld(String),
@@ -171,7 +172,11 @@ impl ApiError {
         let message = self.to_string();
         let run_id = match &self {
             ApiError::Validation { run_id, .. } => run_id.clone(),
-            ApiError::Held(held) => Some(held.run_id.clone()),
+            ApiError::Held(held, _) => Some(held.run_id.clone()),
+            _ => None,
+        };
+        let review_url = match &self {
+            ApiError::Held(_, review_url) => review_url.clone(),
             _ => None,
         };
         let (status, code, details) = match self {
@@ -195,7 +200,7 @@ impl ApiError {
                 "calendar_unusable",
                 vec![],
             ),
-            ApiError::MassRemoval(m) | ApiError::Held(Held { guard: m, .. }) => (
+            ApiError::MassRemoval(m) | ApiError::Held(Held { guard: m, .. }, _) => (
                 StatusCode::CONFLICT,
                 "mass_removal",
                 vec![json!({"active": m.active, "removed": m.removed, "remaining": m.remaining})],
@@ -216,6 +221,9 @@ impl ApiError {
         let mut body = json!({"error": {"code": code, "message": message, "details": details}});
         if let Some(run_id) = run_id {
             body["error"]["runId"] = Value::String(run_id);
+        }
+        if let Some(review_url) = review_url {
+            body["error"]["reviewUrl"] = Value::String(review_url);
         }
         (status, body)
     }

@@ -249,6 +249,19 @@ pub fn write_page(out: &mut impl Write, view: &DiffView<'_>) -> fmt::Result {
     out.write_str("</body>\n</html>\n")
 }
 
+/// A page with a heading and a sentence (not found, not available).
+pub fn message_page(title: &str, text: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{text}</p>\n\
+         </main>\n</body>\n</html>\n",
+        title = Escaped(title),
+        text = Escaped(text)
+    )
+}
+
 fn write_counts(out: &mut impl Write, counts: &Counts) -> fmt::Result {
     out.write_str("<h2 class=\"sr\">Counts</h2>\n<ul class=\"counts\">")?;
     for (name, n) in [

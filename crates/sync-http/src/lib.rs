@@ -44,6 +44,7 @@ pub mod extract;
 pub mod html;
 pub mod metrics;
 pub mod openapi;
+pub mod review;
 pub mod runs;
 pub mod state;
 pub mod wire;
@@ -109,6 +110,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sync/v1/runs/{runId}/approve", post(runs::approve))
         .route("/api/sync/v1/runs/{runId}/reject", post(runs::reject))
         .route("/api/sync/v1/runs/{runId}/revert", post(runs::revert))
+        .route("/review/{runId}", get(review::get_page))
+        .route("/review/{runId}/approve", post(review::post_approve))
+        .route("/review/{runId}/reject", post(review::post_reject))
 }
 
 /// The whole application over a state.
@@ -198,6 +202,9 @@ pub struct ServeConfig {
     pub hold_for: Duration,
     /// How long runs and their change records are kept.
     pub keep_runs_for: Duration,
+    /// The public base URL put before review URLs (`https://sync.example.org`); `None`:
+    /// review URLs are paths.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -216,6 +223,7 @@ impl Default for ServeConfig {
             cache_mb: 512,
             hold_for: sync_engine::DEFAULT_HOLD_FOR,
             keep_runs_for: sync_engine::DEFAULT_KEEP_RUNS_FOR,
+            public_url: None,
         }
     }
 }
@@ -285,6 +293,7 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         cache_mb,
         hold_for,
         keep_runs_for,
+        public_url,
     } = config;
     let cache_bytes = u64::try_from(cache_mb)
         .unwrap_or(u64::MAX)
@@ -304,6 +313,7 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         max_body_mb,
         read_timeout,
         metrics,
+        public_url: public_url.map(|url| url.trim_end_matches('/').to_owned()),
     };
     let options = sync_engine::EngineOptions {
         hold_for,

@@ -25,6 +25,12 @@ pub struct ErrorDetail {
     /// from other errors.
     #[serde(rename = "runId", skip_serializing_if = "Option::is_none", default)]
     pub run_id: Option<String>,
+    /// For a held sync (409 `mass_removal`): the run's review page, where a person sees what
+    /// it would change and approves or rejects it without a token (`/review/{runId}?key=...`,
+    /// after the server's `--public-url` when set; the key is good for that run until the
+    /// hold ends). Absent from other errors.
+    #[serde(rename = "reviewUrl", skip_serializing_if = "Option::is_none", default)]
+    pub review_url: Option<String>,
 }
 
 struct Bearer;

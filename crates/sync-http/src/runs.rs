@@ -6,11 +6,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use serde::Serialize;
-use sync_engine::{ChangeKind, SyncOptions, SyncOutcome};
+use sync_engine::{ChangeKind, RunOutcome, SyncOptions, SyncOutcome};
 
 use crate::contracts::{allow_mass_removal, json_bytes, paging, sync_answer};
 use crate::error::ApiError;
 use crate::extract::{Auth, Params, UserAgent};
+use crate::review::new_review_url;
 use crate::state::{blocking, AppState};
 use crate::wire::{RejectAnswer, RunWire, RunsAnswer};
 
@@ -44,7 +45,7 @@ pub async fn get_runs(
     params(("runId" = String, Path, description = "the run's id, as a sync answer or `GET /api/sync/v1/runs` gives it"),
            ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "changes per page, 1 to 10000, default 1000"),
            ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page of changes, 1 to 1000000, default 1")),
-    responses((status = 200, description = "the run, a page of its changes (`fields` filled for updates), a refused run's problems", body = crate::wire::RunAnswer),
+    responses((status = 200, description = "the run, a page of its changes (`fields` filled for updates), a refused run's problems; for a held run, `reviewUrl`: its review page with a new key", body = crate::wire::RunAnswer),
         (status = 400, description = "a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
         (status = 404, description = "no such run for this tenant (`not_found`): unknown, pruned, or another tenant's", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
@@ -56,8 +57,12 @@ pub async fn get_run(
 ) -> Result<Response, ApiError> {
     let (offset, limit) = paging(&query)?;
     let engine = state.engine.clone();
+    let public_url = state.settings.public_url.clone();
     let bytes = blocking(move || {
         let run = engine.run(tenant.id, &run_id)?;
+        let review_url = (run.outcome == RunOutcome::Held)
+            .then(|| new_review_url(&engine, public_url.as_deref(), tenant.id, &run_id))
+            .flatten();
         let page = engine.run_changes(tenant.id, &run_id, None, offset, limit)?;
         let problems = engine.run_problems(tenant.id, &run_id)?;
         // Built around the stored JSON of each change's fields and of the problems.
@@ -83,6 +88,10 @@ pub async fn get_run(
         }
         out.extend_from_slice(b"],\"problems\":");
         out.extend_from_slice(problems.as_deref().unwrap_or("[]").as_bytes());
+        if let Some(review_url) = review_url {
+            out.extend_from_slice(b",\"reviewUrl\":");
+            out.extend_from_slice(&serialize(&review_url)?);
+        }
         out.push(b'}');
         Ok(out)
     })
@@ -114,7 +123,7 @@ pub async fn approve(
             Ok(json_bytes(sync_answer(&applied)?))
         }
         SyncOutcome::Refused(refusal) => Err(refusal.into()),
-        SyncOutcome::Guarded(held) => Err(ApiError::Held(held)),
+        SyncOutcome::Guarded(held) => Err(ApiError::Held(held, None)),
     })
     .await
 }

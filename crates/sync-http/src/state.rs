@@ -23,6 +23,9 @@ pub struct Settings {
     pub read_timeout: Duration,
     /// Whether `GET /metrics` answers and requests are counted.
     pub metrics: bool,
+    /// The server's public base URL (`https://sync.example.org`, no trailing slash) put
+    /// before the path of review URLs; `None`: review URLs are paths (`/review/...`).
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -32,6 +35,7 @@ impl Default for Settings {
             max_body_mb: 256,
             read_timeout: Duration::from_secs(60),
             metrics: true,
+            public_url: None,
         }
     }
 }

@@ -1032,6 +1032,12 @@ pub struct RunAnswer {
     pub changes: Vec<RunChangeWire>,
     /// A refused run's problems as its 422 listed them (at most 1000); empty otherwise.
     pub problems: Vec<ProblemWire>,
+    /// For a held run only: its review page (`/review/{runId}?key=...`, after the server's
+    /// `--public-url` when set) with a new key, good for that run's page, approve and reject
+    /// until the hold ends. Absent for any other run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(nullable = false)]
+    pub review_url: Option<String>,
 }
 
 /// The answer of a reject.

@@ -9,6 +9,7 @@ mod cycle;
 mod extras;
 mod metrics;
 mod processes;
+mod review;
 mod routes;
 mod server;
 mod unavailable;
