@@ -552,7 +552,7 @@ button.reject{background:#fff;border-color:#b3261e;color:#8c1d18}\
 #matching{color:var(--muted);margin:.25rem 0 .75rem}\
 table{border-collapse:collapse;width:100%}\
 #changes>thead th{text-align:left;border-bottom:2px solid var(--fg);padding:.4rem}\
-#changes>tbody>tr>td,#changes>tbody>tr>th{padding:.4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
+#changes>tbody>tr>td,#changes>tbody>tr>th{padding:.4rem;text-align:left;vertical-align:top;overflow-wrap:break-word}\
 #changes>tbody>tr:first-child{border-top:1px solid var(--line)}\
 #changes>tbody>tr>th{font-family:ui-monospace,monospace;font-weight:600}\
 .badge{white-space:nowrap;display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem;font-weight:600;border:1px solid}\

@@ -17,6 +17,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use crate::report::{count, report};
+use crate::serve::Served;
 use crate::{data, sync_cli};
 
 /// Chromium's flags that work in a container without a display, a sandbox or a network.
@@ -137,6 +138,22 @@ impl Browser {
         let field = self.client.find(Locator::Css("#q")).await.unwrap();
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
+    }
+
+    /// Waits (at most 10 s) until the page's URL contains `text`: a navigation happened.
+    pub async fn wait_for_url_with(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains(text)
+        {
+            assert!(Instant::now() < deadline, "no page with {text} in its URL");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// With `SYNC_SCREENSHOTS=DIR`, saves the whole page as DIR/`name`.png.
@@ -303,5 +320,169 @@ fn a_large_report_is_paged_in_the_file() {
             .await
             .unwrap());
         browser.close().await;
+    });
+}
+
+/// A JSON request to the server; the status and the body.
+async fn call(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut request = client.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(body).unwrap());
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn a_held_sync_is_reviewed_and_approved_in_the_browser() {
+    run(async {
+        let Some(browser) =
+            Browser::start("a_held_sync_is_reviewed_and_approved_in_the_browser").await
+        else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let token = "school-token";
+        let served = Served::start(
+            &dir.path().join("data"),
+            &["--token", &format!("school={token}")],
+            &[],
+        );
+        let base = format!("http://{}", served.text_addr());
+        let school = dir.path().join("school");
+        let generated = sync_cli(&[
+            "gen",
+            "--contracts",
+            "40",
+            "--change-rate",
+            "0",
+            "--out",
+            school.to_str().unwrap(),
+        ]);
+        assert_eq!(generated.code, 0, "{generated:?}");
+        let first: Vec<Value> =
+            serde_json::from_slice(&std::fs::read(school.join("previous.json")).unwrap()).unwrap();
+        let sync = format!("{base}/api/sync/v2/contrats");
+        let (status, body) = call(reqwest::Method::POST, &sync, token, Some(&json!(first))).await;
+        assert_eq!(status, 200, "{body}");
+
+        // A mass removal: 10 of 40 kept, the first one with another company name.
+        let mut next = first[..10].to_vec();
+        let old_name = next[0]["nomEntreprise"].as_str().unwrap().to_owned();
+        next[0]["nomEntreprise"] = json!(format!("{old_name} SARL"));
+        let (status, body) = call(reqwest::Method::POST, &sync, token, Some(&json!(next))).await;
+        assert_eq!(status, 409, "{body}");
+        let run_id = body["error"]["runId"].as_str().unwrap().to_owned();
+        let review_url = body["error"]["reviewUrl"].as_str().unwrap().to_owned();
+
+        browser
+            .client
+            .goto(&format!("{base}{review_url}"))
+            .await
+            .unwrap();
+        let counts = [
+            browser.count("same").await,
+            browser.count("added").await,
+            browser.count("updated").await,
+            browser.count("removed").await,
+        ];
+        assert_eq!(counts, [9, 0, 1, 30]);
+        assert_eq!(browser.shown_codes().await.len(), 31);
+        let changed = browser.text("#changes table.f tbody tr:first-child").await;
+        assert_eq!(changed, format!("nomEntreprise {old_name} {old_name} SARL"));
+        assert_eq!(
+            browser
+                .text("#changes table.f tbody tr:first-child ins")
+                .await,
+            " SARL",
+            "the difference marked, spaces kept"
+        );
+        browser.screenshot("review-page").await;
+
+        // The filter, sent to the server with the key, keeps one removed contract.
+        let code = first[20]["codeContrat"].as_str().unwrap().to_owned();
+        browser.filter(&code.to_lowercase()).await;
+        browser
+            .client
+            .find(Locator::Css(".filter button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser.wait_for_url_with("q=").await;
+        assert_eq!(browser.shown_codes().await, [code.clone()]);
+        assert_eq!(browser.text("#matching").await, "1 matching change(s)");
+        assert_eq!(
+            browser.count("removed").await,
+            30,
+            "the counts are the run's"
+        );
+
+        // Approve: the page shows the result, the API sees the run applied.
+        browser
+            .client
+            .find(Locator::Css("#approve"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let notice = browser
+            .client
+            .wait()
+            .for_element(Locator::Css("#notice"))
+            .await
+            .unwrap();
+        assert_eq!(
+            notice.text().await.unwrap(),
+            "Approved: the sync is applied (same 9, added 0, updated 1, removed 30)."
+        );
+        assert!(browser.client.find(Locator::Css("#approve")).await.is_err());
+        let (status, body) = call(
+            reqwest::Method::GET,
+            &format!("{base}/api/sync/v1/runs/{run_id}"),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, &body["run"]["outcome"]),
+            (200, &json!("approved")),
+            "{body}"
+        );
+        let (_, body) = call(
+            reqwest::Method::GET,
+            &format!("{base}/api/sync/v1/contrats-get-all?limit=100"),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(body["total"], 10, "{body}");
+        let listed: Vec<&str> = body["contrats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["nomEntreprise"].as_str().unwrap())
+            .collect();
+        assert!(
+            listed.contains(&format!("{old_name} SARL").as_str()),
+            "{listed:?}"
+        );
+        browser.close().await;
+        drop(served);
     });
 }
