@@ -424,7 +424,7 @@ fn a_held_sync_is_reviewed_and_approved_in_the_browser() {
             .await
             .unwrap();
         browser.wait_for_url_with("q=").await;
-        assert_eq!(browser.shown_codes().await, [code.clone()]);
+        assert_eq!(browser.shown_codes().await, [code.as_str()]);
         assert_eq!(browser.text("#matching").await, "1 matching change(s)");
         assert_eq!(
             browser.count("removed").await,
