@@ -60,7 +60,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .body(body)
         .send()
         .await?;
-    assert!(first.status().is_success(), "first sync: {}", first.status());
+    assert!(
+        first.status().is_success(),
+        "first sync: {}",
+        first.status()
+    );
     let _ = first.bytes().await?;
     println!(
         "first sync of {n} contracts: {:.2} s",
@@ -93,7 +97,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .to_owned();
     let cases = [
         ("first page", review.clone()),
-        ("page 500 (changes 49 901-50 000)", format!("{review}&page=500")),
+        (
+            "page 500 (changes 49 901-50 000)",
+            format!("{review}&page=500"),
+        ),
         ("filtered by a code", format!("{review}&q={code}")),
         ("filtered by a last name", format!("{review}&q={name}")),
     ];
@@ -103,7 +110,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..20 {
             let started = Instant::now();
             let response = client.get(&url).send().await?;
-            assert!(response.status().is_success(), "{what}: {}", response.status());
+            assert!(
+                response.status().is_success(),
+                "{what}: {}",
+                response.status()
+            );
             size = response.bytes().await?.len();
             times.push(started.elapsed());
         }

@@ -35,8 +35,8 @@ use sync_core::{Contract, Field, KnownAccount, Role};
 use sync_cycle::{CycleData, CycleScope};
 
 use crate::{
-    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, ReviewKey, Run, RunOutcome, RunPage,
-    RunWrite, Store, StoreError, SyncWrite, Tenant, TenantId,
+    encode_change_chunks, ActiveSet, CacheStats, ChangePage, EncodedChunk, Listing, Page, Result,
+    ReviewKey, Run, RunOutcome, RunPage, RunWrite, Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 
 /// The database file's name inside the data directory.
@@ -391,13 +391,17 @@ impl SqliteStore {
         archive: &[&str],
         archived_rows: &[Row<'_, '_>],
         based_on: Option<i64>,
-        run: Option<&RunWrite<'_>>,
+        run: Option<(&RunWrite<'_>, Vec<EncodedChunk>)>,
     ) -> Result<i64> {
         self.write(|tx| {
             check_version(tx, tenant, "contracts_version", based_on)?;
-            if let Some(run) = run {
-                runs::insert_changes(tx, tenant, run)?;
-            }
+            let run = match run {
+                Some((run, encoded)) => {
+                    runs::insert_changes(tx, tenant, run, Some(encoded))?;
+                    Some(run)
+                }
+                None => None,
+            };
             for (rows, archived) in [(rows, false), (archived_rows, true)] {
                 if rows.is_empty() {
                     continue;
@@ -768,14 +772,22 @@ impl Store for SqliteStore {
                     .read(|conn| check_version(conn, tenant, "contracts_version", write.based_on)),
                 Some(run) => self.write(|tx| {
                     check_version(tx, tenant, "contracts_version", write.based_on)?;
-                    runs::insert_changes(tx, tenant, run)?;
+                    runs::insert_changes(tx, tenant, run, None)?;
                     runs::finish_run(tx, tenant, run, None)
                 }),
             };
         }
         // Serialized and normalized on every core, before taking the writer; inserted in key
         // order, so the key indexes grow at their end.
-        let rows = rows_of(&write.upsert, &write.upsert_json)?;
+        // The run's change records are encoded meanwhile.
+        let (rows, encoded) = rayon::join(
+            || rows_of(&write.upsert, &write.upsert_json),
+            || match &write.run {
+                Some(RunWrite::New { changes, .. }) => encode_change_chunks(changes),
+                _ => Vec::new(),
+            },
+        );
+        let rows = rows?;
         let archived_rows = rows_of(&write.restore_archived, &[])?;
         // The set after this write is computed from the cached set before it while the
         // database writes; it is kept only if that cached set was the one just before the
@@ -791,7 +803,7 @@ impl Store for SqliteStore {
                     &write.archive,
                     &archived_rows,
                     write.based_on,
-                    write.run.as_ref(),
+                    write.run.as_ref().map(|run| (run, encoded)),
                 )
             },
             || {
@@ -859,7 +871,7 @@ impl Store for SqliteStore {
     fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()> {
         let result = self.write(|tx| {
             if let Some(run) = run {
-                runs::insert_changes(tx, tenant, run)?;
+                runs::insert_changes(tx, tenant, run, None)?;
             }
             for table in ["contracts", "events", "absences"] {
                 tx.execute(
@@ -1032,7 +1044,7 @@ impl Store for SqliteStore {
 
     fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()> {
         self.write(|tx| {
-            runs::insert_changes(tx, tenant, run)?;
+            runs::insert_changes(tx, tenant, run, None)?;
             runs::finish_run(tx, tenant, run, None)
         })
     }

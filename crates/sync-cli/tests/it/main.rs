@@ -7,6 +7,7 @@ mod gen;
 mod lms_import;
 mod push;
 mod report;
+mod runs;
 mod serve;
 mod validate;
 

@@ -11,6 +11,7 @@ mod metrics;
 mod processes;
 mod review;
 mod routes;
+mod runs;
 mod server;
 mod unavailable;
 

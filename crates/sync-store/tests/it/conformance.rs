@@ -103,3 +103,8 @@ fn runs_are_pruned() {
 fn review_keys_open_their_run_until_they_expire() {
     check(conformance::review_keys_open_their_run_until_they_expire);
 }
+
+#[test]
+fn change_records_are_paged_across_chunks() {
+    check(conformance::change_records_are_paged_across_chunks);
+}
