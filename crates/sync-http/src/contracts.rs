@@ -210,7 +210,7 @@ struct DiffAnswer<'c, 'a> {
     responses(
         (status = 200, description = "the sync is applied: the active set, the counts, the warnings", body = crate::wire::SyncAnswer),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`): it is held as a run (`runId` in the error object) to approve or reject, or confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
+        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`): it is held as a run (`runId` in the error object, and `reviewUrl`: its review page, to open in a browser without a token) to approve or reject, or confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
         (status = 422, description = "a contract breaks a rule of document 000: every problem in `details` (`validation_failed`), the refused run's `runId` in the error object; nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_contracts(
@@ -231,7 +231,7 @@ pub async fn post_contracts(
     responses(
         (status = 200, description = "the merged set is synced, as `POST /api/sync/v2/contrats`", body = crate::wire::SyncAnswer),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`): it is held as a run (`runId` in the error object) to approve or reject, or confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
+        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`): it is held as a run (`runId` in the error object, and `reviewUrl`: its review page, to open in a browser without a token) to approve or reject, or confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
         (status = 422, description = "every problem of the delta and of the merged set (`validation_failed`), the refused run's `runId` in the error object; nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_changes(
