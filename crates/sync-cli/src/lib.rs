@@ -409,7 +409,7 @@ mod tests {
                     a.cache_mb
                 ),
                 Command::Runs(a) => format!(
-                    "runs {:?} {} token={} {:?} {} {}",
+                    "runs {:?} {:?} token={:?} {:?} {} {}",
                     a.command, a.url, a.token, a.format, a.timeout, a.retries
                 ),
                 Command::Tenant(a) => match a.command {
@@ -432,19 +432,19 @@ mod tests {
     fn runs_commands() {
         check(
             "runs list --url http://h --token t",
-            "runs List(PageArgs { limit: 50, page: 1 }) http://h token=t Text 60 3",
+            "runs List(PageArgs { limit: 50, page: 1 }) Some(\"http://h\") token=Some(\"t\") Text 60 3",
         );
         check(
             "runs show abc --limit 10 --page 2 --url http://h --token t --format json",
-            "runs Show { id: \"abc\", page: PageArgs { limit: 10, page: 2 } } http://h token=t Json 60 3",
+            "runs Show { id: \"abc\", page: PageArgs { limit: 10, page: 2 } } Some(\"http://h\") token=Some(\"t\") Json 60 3",
         );
         check(
-            "runs --url http://h revert abc --allow-mass-removal",
-            "runs Revert { id: \"abc\", allow_mass_removal: true } http://h token= Text 60 3",
+            "runs --url http://h revert abc --allow-mass-removal --token t",
+            "runs Revert { id: \"abc\", allow_mass_removal: true } Some(\"http://h\") token=Some(\"t\") Text 60 3",
         );
         check(
-            "runs approve abc --url http://h",
-            "runs Approve { id: \"abc\" } http://h token= Text 60 3",
+            "runs approve abc --url http://h --token t --retries 0 --timeout 5",
+            "runs Approve { id: \"abc\" } Some(\"http://h\") token=Some(\"t\") Text 5 0",
         );
         check("runs reject", "error MissingRequiredArgument");
         check("runs list --limit 0", "error ValueValidation");

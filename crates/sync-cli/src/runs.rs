@@ -29,18 +29,12 @@ pub struct RunsArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: RunsCommand,
-    /// The server's base URL, e.g. https://sync.example.org.
-    #[arg(long, global = true, default_value = "")]
-    pub url: String,
-    /// Bearer token of the training organisation.
-    #[arg(
-        long,
-        env = "SYNC_TOKEN",
-        hide_env_values = true,
-        global = true,
-        default_value = ""
-    )]
-    pub token: String,
+    /// The server's base URL, e.g. https://sync.example.org (required).
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+    /// Bearer token of the training organisation (required).
+    #[arg(long, env = "SYNC_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
     /// Output format: lines for a person, or the server's JSON answer.
     #[arg(long, value_enum, default_value_t, global = true)]
     pub format: Format,
@@ -110,12 +104,12 @@ fn segment(id: &str) -> String {
 }
 
 pub(crate) fn run(args: &RunsArgs) -> anyhow::Result<ExitCode> {
-    if args.url.is_empty() {
+    let Some(base) = args.url.as_deref().filter(|u| !u.is_empty()) else {
         anyhow::bail!("--url BASE_URL is required");
-    }
-    if args.token.is_empty() {
+    };
+    let Some(token) = args.token.as_deref().filter(|t| !t.is_empty()) else {
         anyhow::bail!("--token (or SYNC_TOKEN) is required");
-    }
+    };
     let (method, path) = match &args.command {
         RunsCommand::List(page) => (
             Method::GET,
@@ -145,13 +139,13 @@ pub(crate) fn run(args: &RunsArgs) -> anyhow::Result<ExitCode> {
             ),
         ),
     };
-    let url = api_url(&args.url, &path)?;
+    let url = api_url(base, &path)?;
     let client = http_client(Duration::from_secs(args.timeout))?;
     let request = Request {
         method,
         client: &client,
         url: &url,
-        token: &args.token,
+        token,
         body: Bytes::new(),
     };
     let (status, body) =

@@ -340,9 +340,11 @@ impl Engine {
             .map(|i| (&payload.contracts[i], contracts.get(i)))
             .unzip();
         let summary = diff.summary();
-        // What changed is gathered while the change records are made.
-        let (records, changes) = rayon::join(|| change_records(&diff), || changes(&diff));
-        let records = records?;
+        // An approval keeps the records made when the run was held (the same diff).
+        let records = match recording {
+            Recording::New { .. } => change_records(&diff)?,
+            Recording::Approve { .. } => Vec::new(),
+        };
         let mut run = recording.run(RunOutcome::Applied, summary, based_on);
         run.warnings = warnings.len() as u64;
         let write = SyncWrite {
@@ -364,7 +366,10 @@ impl Engine {
                 },
             }),
         };
-        store.apply_sync(tenant, &write)?;
+        // What changed is gathered while the store writes (the database uses one core).
+        let (written, changes) =
+            rayon::join(|| store.apply_sync(tenant, &write), || changes(&diff));
+        written?;
         tracing::info!(
             tenant,
             run = %run.id,

@@ -508,8 +508,7 @@ impl Engine {
             .map(|i| (&target.contracts[i], contracts.get(i)))
             .unzip();
         let summary = diff.summary();
-        let (new_records, changes) = rayon::join(|| change_records(&diff), || changes(&diff));
-        let new_records = new_records?;
+        let new_records = change_records(&diff)?;
         let mut revert = recording.run(RunOutcome::Applied, summary, based_on);
         revert.reverts = Some(run.id.clone());
         let write = SyncWrite {
@@ -525,7 +524,9 @@ impl Engine {
                 payload: None,
             }),
         };
-        store.apply_sync(tenant, &write)?;
+        let (written, changes) =
+            rayon::join(|| store.apply_sync(tenant, &write), || changes(&diff));
+        written?;
         tracing::info!(tenant, run = %revert.id, reverted = %run.id, "run reverted");
         Ok(Applied {
             run_id: revert.id,

@@ -38,7 +38,8 @@ CREATE INDEX runs_received ON runs (received_at);
 -- but the last): a 100 000-contract first load writes 200 rows, not 100 000. `data` is the
 -- chunk's records as the store's code encodes them (a JSON array of arrays, see
 -- `sync_store::encode_change_chunk`); every backend stores it as it is.
--- No foreign key: the rows of a run are written with it and deleted with it.
+-- No foreign key: the rows of a run are written with it and deleted with it. A rowid table:
+-- its rows are large (tens of KB), which a WITHOUT ROWID table stores poorly.
 CREATE TABLE run_changes (
     tenant_id INTEGER NOT NULL,
     run_id TEXT NOT NULL,
@@ -46,4 +47,4 @@ CREATE TABLE run_changes (
     records INTEGER NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (tenant_id, run_id, chunk)
-) WITHOUT ROWID;
+);
