@@ -26,6 +26,10 @@
 //!
 //! `examples/host.rs` syncs two exports into an embedded store and prints what changed.
 //!
+//! A held run can be opened by a person without the tenant's token: [`Engine::new_review_key`]
+//! makes a random key for it (the store keeps its hash) and [`Engine::review_access`] says which
+//! tenant's run a key opens, until the hold ends.
+//!
 //! Every method blocks (the store's calls and the parallel core); an async caller runs them
 //! on a blocking thread. Two writes of one tenant never interleave within one engine; across
 //! engines (several processes on one database), every write carries the version of the data
