@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -414,15 +415,14 @@ fn a_held_sync_is_reviewed_and_approved_in_the_browser() {
 
         // The filter, sent to the server with the key, keeps one removed contract.
         let code = first[20]["codeContrat"].as_str().unwrap().to_owned();
-        browser.filter(&code.to_lowercase()).await;
+        // From the keyboard: the code typed in the box, then Enter.
         browser
-            .client
-            .find(Locator::Css(".filter button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+            .filter(&format!(
+                "{}{}",
+                code.to_lowercase(),
+                char::from(Key::Enter)
+            ))
+            .await;
         browser.wait_for_url_with("q=").await;
         assert_eq!(browser.shown_codes().await, [code.as_str()]);
         assert_eq!(browser.text("#matching").await, "1 matching change(s)");
