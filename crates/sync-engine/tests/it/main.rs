@@ -2,4 +2,5 @@
 
 mod host;
 mod processes;
+mod runs;
 mod syncs;
