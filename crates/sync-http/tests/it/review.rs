@@ -434,3 +434,53 @@ async fn reject_from_the_page_and_pages_of_a_large_run() {
     .await;
     assert_eq!(body["total"], 300);
 }
+
+#[tokio::test]
+async fn an_approval_after_the_contracts_changed_is_refused_on_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path(), epoch(), None);
+    let first = contracts(30, 4);
+    let error = held_sync(&app, TOKEN_A, &first, 10).await;
+    let (run_id, url) = (
+        error["runId"].as_str().unwrap(),
+        error["reviewUrl"].as_str().unwrap(),
+    );
+    // Another sync changes the contracts meanwhile: the hold is stale.
+    let mut changed = first.clone();
+    changed[1]["nomEntreprise"] = json!("Another name");
+    let (status, body) = api(
+        &app,
+        Method::POST,
+        "/api/sync/v2/contrats",
+        TOKEN_A,
+        Some(&json!(changed)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let key = url.split("key=").nth(1).unwrap();
+    let refused = page(
+        &app,
+        Method::POST,
+        &format!("/review/{run_id}/approve?key={key}"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused.body.contains("Not done (stale_hold)"),
+        "{}",
+        refused.body
+    );
+    // Still held: the buttons stay, and nothing was archived.
+    assert!(refused.body.contains("id=\"approve\""));
+    assert!(refused.body.contains("<dd>held</dd>"));
+    let (_, body) = api(
+        &app,
+        Method::GET,
+        "/api/sync/v1/contrats-get-all?limit=100",
+        TOKEN_A,
+        None,
+    )
+    .await;
+    assert_eq!(body["total"], 30);
+}
