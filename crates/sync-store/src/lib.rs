@@ -27,8 +27,11 @@
 //!
 //! **Only sync-store knows SQL.**
 
+mod active;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 mod token;
 
@@ -40,7 +43,10 @@ use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
 use sync_cycle::{CycleData, CycleScope};
 
-pub use sqlite::{SqliteStore, DEFAULT_CACHE_BYTES};
+pub use active::DEFAULT_CACHE_BYTES;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
+pub use sqlite::SqliteStore;
 pub use token::{hash_token, new_token};
 
 /// A tenant's id in the store.
@@ -87,6 +93,15 @@ pub enum StoreError {
     #[error("the database schema could not be migrated: {source}")]
     Migration {
         /// The migration tool's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The database URL does not parse (nothing was connected to).
+    #[error("invalid database URL {url}: {source}")]
+    InvalidUrl {
+        /// The URL, without its password.
+        url: String,
+        /// Why it does not parse.
         #[source]
         source: BoxError,
     },
@@ -427,4 +442,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         after: &CycleData,
         based_on: Option<i64>,
     ) -> Result<()>;
+
+    /// Whether the database answers now (a health check): `Ok` after one round trip.
+    fn ping(&self) -> Result<()> {
+        Ok(())
+    }
 }
