@@ -17,7 +17,7 @@ use sync_core::normalize_email;
 use sync_core::rules::SessionModel;
 use sync_core::{Contract, Field};
 
-use crate::{ActiveSet, CacheStats, Listing, Page, Result, SyncWrite, TenantId};
+use crate::{ActiveSet, CacheStats, Listing, Page, Result, TenantId};
 
 /// The default bound of the active-set cache, in bytes (512 MiB).
 pub const DEFAULT_CACHE_BYTES: u64 = 512 << 20;
@@ -106,16 +106,18 @@ pub(crate) struct ContractRow<'c, 'a> {
     pub(crate) emails: [String; 3],
 }
 
-/// The rows of a write's upserted contracts, serialized and normalized on every core, sorted
-/// by key (the key indexes grow at their end); of a key sent twice, the last one is kept, as
-/// writing them in turn would leave it.
-pub(crate) fn contract_rows<'c, 'a>(write: &SyncWrite<'c, 'a>) -> Result<Vec<ContractRow<'c, 'a>>> {
-    let mut rows: Vec<ContractRow<'c, 'a>> = write
-        .upsert
+/// The rows of `contracts` (with their wire JSON when given, in the same order), serialized
+/// and normalized on every core, sorted by key (the key indexes grow at their end); of a key
+/// sent twice, the last one is kept, as writing them in turn would leave it.
+pub(crate) fn contract_rows<'c, 'a>(
+    contracts: &[&'c Contract<'a>],
+    json: &[&'c str],
+) -> Result<Vec<ContractRow<'c, 'a>>> {
+    let mut rows: Vec<ContractRow<'c, 'a>> = contracts
         .par_iter()
         .enumerate()
         .map(|(i, &contract)| {
-            let json = match write.upsert_json.get(i) {
+            let json = match json.get(i) {
                 Some(&json) => Cow::Borrowed(json),
                 None => Cow::Owned(serde_json::to_string(contract)?),
             };

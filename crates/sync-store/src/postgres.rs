@@ -33,10 +33,12 @@ use sync_cycle::{CycleData, CycleScope};
 
 use crate::active::{self, lock, ActiveSetCache, ContractRow, DEFAULT_CACHE_BYTES};
 use crate::{
-    ActiveSet, CacheStats, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId,
+    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage, RunWrite,
+    Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 
 mod cycle;
+mod runs;
 
 refinery::embed_migrations!("migrations/postgres");
 
@@ -516,20 +518,25 @@ impl PostgresStore {
         pooled.give_back(result)
     }
 
-    /// Upserts `rows` (in key order) and archives `archive` in one transaction; returns the
-    /// tenant's new `contracts_version`.
+    /// Upserts `rows` (in key order), archives `archive`, writes `archived_rows` back archived
+    /// and records `run`, in one transaction; returns the tenant's new `contracts_version`.
     fn write_rows(
         &self,
         tenant: TenantId,
         rows: &[ContractRow<'_, '_>],
         archive: &[&str],
+        archived_rows: &[ContractRow<'_, '_>],
         based_on: Option<i64>,
+        run: Option<&RunWrite<'_>>,
     ) -> Result<i64> {
         self.write(|db| {
             let versions = lock_tenant(db, tenant)?;
             check_version(versions.contracts, "contracts", based_on)?;
-            if !rows.is_empty() {
-                copy_contracts(db, tenant, rows)?;
+            if let Some(run) = run {
+                runs::insert_changes(db, tenant, run)?;
+            }
+            if !rows.is_empty() || !archived_rows.is_empty() {
+                copy_contracts(db, tenant, rows, archived_rows)?;
             }
             if !archive.is_empty() {
                 db.execute(
@@ -537,50 +544,61 @@ impl PostgresStore {
                     &[&tenant, &archive],
                 )?;
             }
-            bump_contracts_version(db, tenant)
+            let version = bump_contracts_version(db, tenant)?;
+            if let Some(run) = run {
+                runs::finish_run(db, tenant, run, Some(version))?;
+            }
+            Ok(version)
         })
     }
 }
 
-/// The contract rows written by binary `COPY` into a temporary table dropped at commit, then
-/// inserted or updated in `contracts` by one statement.
+/// The contract rows (`rows` active, `archived_rows` archived) written by binary `COPY` into a
+/// temporary table dropped at commit, then inserted or updated in `contracts` by one statement.
 fn copy_contracts(
     db: &mut Db<'_, Transaction<'_>>,
     tenant: TenantId,
     rows: &[ContractRow<'_, '_>],
+    archived_rows: &[ContractRow<'_, '_>],
 ) -> Result<()> {
     db.conn.batch_execute(
-        "CREATE TEMPORARY TABLE contracts_stage (code TEXT, data TEXT, group_code TEXT,
-             apprentice_code TEXT, apprentice_email TEXT, tutor_code TEXT, tutor_email TEXT,
-             master_code TEXT, master_email TEXT) ON COMMIT DROP",
+        "CREATE TEMPORARY TABLE contracts_stage (code TEXT, data TEXT, archived BOOLEAN,
+             group_code TEXT, apprentice_code TEXT, apprentice_email TEXT, tutor_code TEXT,
+             tutor_email TEXT, master_code TEXT, master_email TEXT) ON COMMIT DROP",
     )?;
     let sink = db
         .conn
         .copy_in("COPY contracts_stage FROM STDIN (FORMAT binary)")?;
-    let mut writer = BinaryCopyInWriter::new(sink, &[Type::TEXT; 9]);
-    for row in rows {
-        let contract = row.contract;
-        let [apprentice_email, tutor_email, master_email] = &row.emails;
-        writer.write(&[
-            &contract.key(),
-            &row.json.as_ref(),
-            &contract.trimmed(Field::CodeGroupe),
-            &contract.trimmed(Field::CodeApprenant),
-            apprentice_email,
-            &contract.trimmed(Field::CodePersonnel),
-            tutor_email,
-            &contract.trimmed(Field::CodeMaitreApprentissage),
-            master_email,
-        ])?;
+    let mut types = [Type::TEXT; 10];
+    types[2] = Type::BOOL;
+    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    for (rows, archived) in [(rows, false), (archived_rows, true)] {
+        for row in rows {
+            let contract = row.contract;
+            let [apprentice_email, tutor_email, master_email] = &row.emails;
+            writer.write(&[
+                &contract.key(),
+                &row.json.as_ref(),
+                &archived,
+                &contract.trimmed(Field::CodeGroupe),
+                &contract.trimmed(Field::CodeApprenant),
+                apprentice_email,
+                &contract.trimmed(Field::CodePersonnel),
+                tutor_email,
+                &contract.trimmed(Field::CodeMaitreApprentissage),
+                master_email,
+            ])?;
+        }
     }
     writer.finish()?;
     db.conn.execute(
         "INSERT INTO contracts (tenant_id, code, data, archived, group_code, apprentice_code,
              apprentice_email, tutor_code, tutor_email, master_code, master_email)
-         SELECT $1, code, data, FALSE, group_code, apprentice_code, apprentice_email,
+         SELECT $1, code, data, archived, group_code, apprentice_code, apprentice_email,
              tutor_code, tutor_email, master_code, master_email
          FROM contracts_stage
-         ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data, archived = FALSE,
+         ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data,
+             archived = excluded.archived,
              group_code = excluded.group_code, apprentice_code = excluded.apprentice_code,
              apprentice_email = excluded.apprentice_email, tutor_code = excluded.tutor_code,
              tutor_email = excluded.tutor_email, master_code = excluded.master_code,
@@ -796,15 +814,34 @@ impl Store for PostgresStore {
 
     fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()> {
         if write.is_empty() {
-            // Nothing to write: the answer holds if the set it was computed from is current.
-            let stored = self.contracts_version(tenant)?;
-            return check_version(stored, "contracts", write.based_on);
+            // No contract to write: the answer holds if the set it was computed from is
+            // current; the run, if any, is recorded on that condition.
+            return match &write.run {
+                None => {
+                    let stored = self.contracts_version(tenant)?;
+                    check_version(stored, "contracts", write.based_on)
+                }
+                Some(run) => self.write(|db| {
+                    let versions = lock_tenant(db, tenant)?;
+                    check_version(versions.contracts, "contracts", write.based_on)?;
+                    runs::insert_changes(db, tenant, run)?;
+                    runs::finish_run(db, tenant, run, None)
+                }),
+            };
         }
         // Serialized and normalized on every core, before taking a connection.
-        let rows = active::contract_rows(write)?;
+        let rows = active::contract_rows(&write.upsert, &write.upsert_json)?;
+        let archived_rows = active::contract_rows(&write.restore_archived, &[])?;
         self.active
             .write_and_derive(tenant, &rows, &write.archive, || {
-                self.write_rows(tenant, &rows, &write.archive, write.based_on)
+                self.write_rows(
+                    tenant,
+                    &rows,
+                    &write.archive,
+                    &archived_rows,
+                    write.based_on,
+                    write.run.as_ref(),
+                )
             })
     }
 
@@ -819,16 +856,25 @@ impl Store for PostgresStore {
         active::page_of(&set, listing, || self.session_models(tenant), offset, limit)
     }
 
-    fn delete_all(&self, tenant: TenantId) -> Result<()> {
+    fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()> {
         let result = self.write(|db| {
             lock_tenant(db, tenant)?;
+            if let Some(run) = run {
+                runs::insert_changes(db, tenant, run)?;
+            }
             db.execute("DELETE FROM contracts WHERE tenant_id = $1", &[&tenant])?;
             db.execute("DELETE FROM events WHERE tenant_id = $1", &[&tenant])?;
             db.execute("DELETE FROM absences WHERE tenant_id = $1", &[&tenant])?;
-            bump_contracts_version(db, tenant)
+            bump_contracts_version(db, tenant)?;
+            // A delete cannot be reverted (its contracts are gone): it leaves no
+            // `version_after`, and moves the version past every earlier run.
+            if let Some(run) = run {
+                runs::finish_run(db, tenant, run, None)?;
+            }
+            Ok(())
         });
         self.active.forget(tenant);
-        result.map(drop)
+        result
     }
 
     fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>> {
@@ -991,6 +1037,65 @@ impl Store for PostgresStore {
 
     fn ping(&self) -> Result<()> {
         self.read(|db| db.execute("SELECT 1", &[]).map(drop))
+    }
+
+    fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()> {
+        self.write(|db| {
+            // The tenant's next `seq`, one writer at a time.
+            lock_tenant(db, tenant)?;
+            runs::insert_changes(db, tenant, run)?;
+            runs::finish_run(db, tenant, run, None)
+        })
+    }
+
+    fn runs(&self, tenant: TenantId, offset: usize, limit: usize) -> Result<RunPage> {
+        self.read_snapshot(|db| runs::runs(db, tenant, offset, limit))
+    }
+
+    fn run(&self, tenant: TenantId, run_id: &str) -> Result<Option<Run>> {
+        self.read(|db| runs::run(db, tenant, run_id))
+    }
+
+    fn run_problems(&self, tenant: TenantId, run_id: &str) -> Result<Option<String>> {
+        self.read(|db| runs::problems(db, tenant, run_id))
+    }
+
+    fn run_payload(&self, tenant: TenantId, run_id: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|db| runs::payload(db, tenant, run_id))
+    }
+
+    fn run_changes(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        filter: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ChangePage> {
+        self.read_snapshot(|db| runs::changes(db, tenant, run_id, filter, offset, limit))
+    }
+
+    fn settle_run(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        outcome: RunOutcome,
+        decided_at: i64,
+    ) -> Result<bool> {
+        self.read(|db| runs::settle(db, tenant, run_id, outcome, decided_at))
+    }
+
+    fn expire_runs(
+        &self,
+        tenant: Option<TenantId>,
+        received_before: i64,
+        decided_at: i64,
+    ) -> Result<usize> {
+        self.write(|db| runs::expire(db, tenant, received_before, decided_at))
+    }
+
+    fn prune_runs(&self, received_before: i64) -> Result<usize> {
+        self.write(|db| runs::prune(db, received_before))
     }
 }
 

@@ -31,13 +31,15 @@ use sync_cycle::{CycleData, CycleScope};
 
 use crate::active::{self, lock, ActiveSetCache, ContractRow, DEFAULT_CACHE_BYTES};
 use crate::{
-    ActiveSet, CacheStats, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId,
+    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage, RunWrite,
+    Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "campus-sync.sqlite3";
 
 mod cycle;
+mod runs;
 
 refinery::embed_migrations!("migrations/sqlite");
 
@@ -288,43 +290,55 @@ impl SqliteStore {
         Ok(value)
     }
 
-    /// Upserts `rows` (in key order) and archives `archive` in one transaction; returns the
-    /// tenant's new `contracts_version`.
+    /// Upserts `rows` (in key order), archives `archive`, writes `archived_rows` back archived
+    /// and records `run`, in one transaction; returns the tenant's new `contracts_version`.
     fn write_rows(
         &self,
         tenant: TenantId,
         rows: &[ContractRow<'_, '_>],
         archive: &[&str],
+        archived_rows: &[ContractRow<'_, '_>],
         based_on: Option<i64>,
+        run: Option<&RunWrite<'_>>,
     ) -> Result<i64> {
         self.write(|tx| {
             check_version(tx, tenant, "contracts_version", based_on)?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO contracts (tenant_id, code, data, archived, group_code,
-                     apprentice_code, apprentice_email, tutor_code, tutor_email, master_code,
-                     master_email)
-                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data, archived = 0,
-                     group_code = excluded.group_code, apprentice_code = excluded.apprentice_code,
-                     apprentice_email = excluded.apprentice_email, tutor_code = excluded.tutor_code,
-                     tutor_email = excluded.tutor_email, master_code = excluded.master_code,
-                     master_email = excluded.master_email",
-            )?;
-            for row in rows {
-                let contract = row.contract;
-                let [apprentice_email, tutor_email, master_email] = &row.emails;
-                upsert.execute(params![
-                    tenant,
-                    contract.key(),
-                    row.json,
-                    contract.trimmed(Field::CodeGroupe),
-                    contract.trimmed(Field::CodeApprenant),
-                    apprentice_email,
-                    contract.trimmed(Field::CodePersonnel),
-                    tutor_email,
-                    contract.trimmed(Field::CodeMaitreApprentissage),
-                    master_email,
-                ])?;
+            if let Some(run) = run {
+                runs::insert_changes(tx, tenant, run)?;
+            }
+            for (rows, archived) in [(rows, false), (archived_rows, true)] {
+                if rows.is_empty() {
+                    continue;
+                }
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO contracts (tenant_id, code, data, archived, group_code,
+                         apprentice_code, apprentice_email, tutor_code, tutor_email, master_code,
+                         master_email)
+                     VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data,
+                         archived = excluded.archived, group_code = excluded.group_code,
+                         apprentice_code = excluded.apprentice_code,
+                         apprentice_email = excluded.apprentice_email,
+                         tutor_code = excluded.tutor_code, tutor_email = excluded.tutor_email,
+                         master_code = excluded.master_code, master_email = excluded.master_email",
+                )?;
+                for row in rows {
+                    let contract = row.contract;
+                    let [apprentice_email, tutor_email, master_email] = &row.emails;
+                    upsert.execute(params![
+                        tenant,
+                        contract.key(),
+                        row.json,
+                        contract.trimmed(Field::CodeGroupe),
+                        contract.trimmed(Field::CodeApprenant),
+                        apprentice_email,
+                        contract.trimmed(Field::CodePersonnel),
+                        tutor_email,
+                        contract.trimmed(Field::CodeMaitreApprentissage),
+                        master_email,
+                        archived,
+                    ])?;
+                }
             }
             let mut archived = tx.prepare_cached(
                 "UPDATE contracts SET archived = 1 WHERE tenant_id = ?1 AND code = ?2",
@@ -332,7 +346,11 @@ impl SqliteStore {
             for code in archive {
                 archived.execute(params![tenant, code])?;
             }
-            bump_version(tx, tenant)
+            let version = bump_version(tx, tenant)?;
+            if let Some(run) = run {
+                runs::finish_run(tx, tenant, run, Some(version))?;
+            }
+            Ok(version)
         })
     }
 }
@@ -548,15 +566,31 @@ impl Store for SqliteStore {
 
     fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()> {
         if write.is_empty() {
-            // Nothing to write: the answer holds if the set it was computed from is current.
-            return self
-                .read(|conn| check_version(conn, tenant, "contracts_version", write.based_on));
+            // No contract to write: the answer holds if the set it was computed from is
+            // current; the run, if any, is recorded on that condition.
+            return match &write.run {
+                None => self
+                    .read(|conn| check_version(conn, tenant, "contracts_version", write.based_on)),
+                Some(run) => self.write(|tx| {
+                    check_version(tx, tenant, "contracts_version", write.based_on)?;
+                    runs::insert_changes(tx, tenant, run)?;
+                    runs::finish_run(tx, tenant, run, None)
+                }),
+            };
         }
         // Serialized and normalized on every core, before taking the writer.
-        let rows = active::contract_rows(write)?;
+        let rows = active::contract_rows(&write.upsert, &write.upsert_json)?;
+        let archived_rows = active::contract_rows(&write.restore_archived, &[])?;
         self.active
             .write_and_derive(tenant, &rows, &write.archive, || {
-                self.write_rows(tenant, &rows, &write.archive, write.based_on)
+                self.write_rows(
+                    tenant,
+                    &rows,
+                    &write.archive,
+                    &archived_rows,
+                    write.based_on,
+                    write.run.as_ref(),
+                )
             })
     }
 
@@ -571,18 +605,27 @@ impl Store for SqliteStore {
         active::page_of(&set, listing, || self.session_models(tenant), offset, limit)
     }
 
-    fn delete_all(&self, tenant: TenantId) -> Result<()> {
+    fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()> {
         let result = self.write(|tx| {
+            if let Some(run) = run {
+                runs::insert_changes(tx, tenant, run)?;
+            }
             for table in ["contracts", "events", "absences"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE tenant_id = ?1"),
                     [tenant],
                 )?;
             }
-            bump_version(tx, tenant)
+            bump_version(tx, tenant)?;
+            // A delete cannot be reverted (its contracts are gone): it leaves no
+            // `version_after`, and moves the version past every earlier run.
+            if let Some(run) = run {
+                runs::finish_run(tx, tenant, run, None)?;
+            }
+            Ok(())
         });
         self.active.forget(tenant);
-        result.map(drop)
+        result
     }
 
     fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>> {
@@ -726,6 +769,63 @@ impl Store for SqliteStore {
     fn ping(&self) -> Result<()> {
         self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
     }
+
+    fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()> {
+        self.write(|tx| {
+            runs::insert_changes(tx, tenant, run)?;
+            runs::finish_run(tx, tenant, run, None)
+        })
+    }
+
+    fn runs(&self, tenant: TenantId, offset: usize, limit: usize) -> Result<RunPage> {
+        self.read(|conn| runs::runs(conn, tenant, offset, limit))
+    }
+
+    fn run(&self, tenant: TenantId, run_id: &str) -> Result<Option<Run>> {
+        self.read(|conn| runs::run(conn, tenant, run_id))
+    }
+
+    fn run_problems(&self, tenant: TenantId, run_id: &str) -> Result<Option<String>> {
+        self.read(|conn| runs::problems(conn, tenant, run_id))
+    }
+
+    fn run_payload(&self, tenant: TenantId, run_id: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|conn| runs::payload(conn, tenant, run_id))
+    }
+
+    fn run_changes(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        filter: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ChangePage> {
+        self.read(|conn| runs::changes(conn, tenant, run_id, filter, offset, limit))
+    }
+
+    fn settle_run(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        outcome: RunOutcome,
+        decided_at: i64,
+    ) -> Result<bool> {
+        self.write(|tx| runs::settle(tx, tenant, run_id, outcome, decided_at))
+    }
+
+    fn expire_runs(
+        &self,
+        tenant: Option<TenantId>,
+        received_before: i64,
+        decided_at: i64,
+    ) -> Result<usize> {
+        self.write(|tx| runs::expire(tx, tenant, received_before, decided_at))
+    }
+
+    fn prune_runs(&self, received_before: i64) -> Result<usize> {
+        self.write(|tx| runs::prune(tx, received_before))
+    }
 }
 
 #[cfg(test)]
@@ -827,7 +927,7 @@ mod tests {
         store.active_set(a.id).unwrap();
         check(2, 1);
         // A write by another process is read from the database.
-        other.delete_all(a.id).unwrap();
+        other.delete_all(a.id, None).unwrap();
         store.active_set(a.id).unwrap();
         check(2, 2);
     }
@@ -1054,5 +1154,71 @@ mod tests {
         let err = SqliteStore::open(dir.path()).unwrap_err();
         assert!(!err.is_unavailable(), "{err:?}");
         assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    }
+
+    /// The bytes of every row a run left in the database (its row and its change records).
+    fn history_bytes(store: &SqliteStore, run_id: &str) -> (i64, i64) {
+        let conn = Connection::open(store.path()).unwrap();
+        let run: i64 = conn
+            .query_row(
+                "SELECT length(run_id) + length(kind) + 8 + length(outcome) + 8 * 8
+                     + coalesce(length(user_agent), 0) + 8 + 8 + coalesce(length(reverts), 0)
+                     + 8 + coalesce(length(problems), 0) + coalesce(length(payload), 0)
+                 FROM runs WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let changes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM run_changes WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (run, changes)
+    }
+
+    #[test]
+    fn a_resent_unchanged_payload_stores_under_a_kilobyte_of_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let a = store.create_tenant("a", false).unwrap();
+        let set = contracts_of("a", 1000);
+        sync_all(&store, a.id, &set);
+        let version = store.contracts_version(a.id).unwrap();
+        // What the engine records for a sync that changes nothing: the run alone.
+        let run = crate::Run {
+            id: crate::new_run_id().unwrap(),
+            kind: crate::RunKind::Full,
+            received_at: 1_765_000_000_000,
+            outcome: crate::RunOutcome::Applied,
+            summary: sync_core::Summary {
+                same: 1000,
+                ..Default::default()
+            },
+            errors: 0,
+            warnings: 3,
+            user_agent: Some("campus-sync-cli/0.1.0 (push; a school's export job)".into()),
+            based_on: version,
+            version_after: None,
+            reverts: None,
+            decided_at: None,
+        };
+        let write = SyncWrite {
+            based_on: Some(version),
+            run: Some(RunWrite::New {
+                run: &run,
+                changes: &[],
+                problems: None,
+                payload: None,
+            }),
+            ..Default::default()
+        };
+        store.apply_sync(a.id, &write).unwrap();
+        let (bytes, changes) = history_bytes(&store, &run.id);
+        assert_eq!(changes, 0, "no change record");
+        assert!(bytes < 1024, "{bytes} bytes");
+        assert_eq!(store.contracts_version(a.id).unwrap(), version);
     }
 }

@@ -103,6 +103,26 @@ fn delete_all() {
     check(conformance::delete_all);
 }
 
+#[test]
+fn runs_are_recorded_and_listed() {
+    check(conformance::runs_are_recorded_and_listed);
+}
+
+#[test]
+fn held_runs_are_decided() {
+    check(conformance::held_runs_are_decided);
+}
+
+#[test]
+fn reverts_are_recorded() {
+    check(conformance::reverts_are_recorded);
+}
+
+#[test]
+fn runs_are_pruned() {
+    check(conformance::runs_are_pruned);
+}
+
 /// `n` contracts `{prefix}{i}` of group `group`.
 fn contracts(prefix: &str, n: usize, group: &str) -> Vec<sync_core::Contract<'static>> {
     (0..n)
@@ -259,8 +279,28 @@ fn a_connection_closed_by_the_server_is_unavailable_then_replaced() {
     store.ping().unwrap();
 }
 
+/// The versions of a backend's migration files (`V{n}__name.sql`), in order.
+fn migration_files(backend: &str) -> Vec<i32> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut versions: Vec<i32> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            name.strip_prefix('V')?.split_once("__")?.0.parse().ok()
+        })
+        .collect();
+    versions.sort_unstable();
+    versions
+}
+
 #[test]
 fn a_new_schema_is_at_the_last_migration_and_connects_again() {
+    // Both backends have the same migrations, in step.
+    let files = migration_files("postgres");
+    assert_eq!(files, migration_files("sqlite"));
+    assert_eq!(files, (1..=files.len() as i32).collect::<Vec<_>>());
     let Some(schema) = new_schema() else {
         return;
     };
@@ -277,8 +317,8 @@ fn a_new_schema_is_at_the_last_migration_and_connects_again() {
             .collect()
     };
     drop(connect(&schema));
-    assert_eq!(versions(), [1, 2, 3]);
+    assert_eq!(versions(), files);
     let store = connect(&schema);
-    assert_eq!(versions(), [1, 2, 3]);
+    assert_eq!(versions(), files);
     store.create_tenant("a", false).unwrap();
 }
