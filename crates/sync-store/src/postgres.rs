@@ -231,6 +231,11 @@ impl std::fmt::Debug for Session {
 
 /// A small pool of connections: at most `size` open, the idle ones kept for the next call, a
 /// closed one dropped (the next call opens another).
+///
+/// **No code holding a connection runs rayon** (parsing, sorting, the derived set run before
+/// or after): callers of the store may be rayon workers (the engine writes inside
+/// `rayon::join`), and a worker waiting here for a connection must not be the one a
+/// connection's holder waits for.
 #[derive(Debug)]
 struct Pool {
     config: Config,
@@ -365,10 +370,17 @@ impl Pool {
                 StoreError::Database { source }
             }
         })?;
-        Ok(Session {
+        let mut session = Session {
             client,
             statements: HashMap::new(),
-        })
+        };
+        // A transaction left open by an instance that stopped without closing its
+        // connection (frozen, cut off) ends after a minute, and with it the tenant lock it
+        // holds; the store's transactions never wait on anything but the database.
+        session
+            .client
+            .batch_execute("SET idle_in_transaction_session_timeout = '60s'")?;
+        Ok(session)
     }
 }
 
@@ -778,20 +790,22 @@ impl Store for PostgresStore {
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
         let version = self.contracts_version(tenant)?;
         self.active.get_or_read(tenant, version, || {
-            self.read_snapshot(|db| {
-                // The version and the rows of one snapshot.
+            // The version and the rows of one snapshot; parsed (on every core) once the
+            // connection is given back.
+            let (version, rows) = self.read_snapshot(|db| {
                 let version = contracts_version(db, tenant)?;
                 let rows = db.query(
                     "SELECT data FROM contracts WHERE tenant_id = $1 AND NOT archived",
                     &[&tenant],
                 )?;
-                let objects = rows
-                    .iter()
-                    .map(|row| row.try_get::<_, &str>(0))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let set = ActiveSet::from_objects(objects)?;
-                Ok((version, Arc::new(set)))
-            })
+                Ok((version, rows))
+            })?;
+            let objects = rows
+                .iter()
+                .map(|row| row.try_get::<_, &str>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let set = ActiveSet::from_objects(objects)?;
+            Ok((version, Arc::new(set)))
         })
     }
 
