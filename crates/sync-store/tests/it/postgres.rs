@@ -382,3 +382,58 @@ fn a_pool_of_one_connection_serves_many_threads_in_turn() {
     assert_eq!(store.contracts_version(tenant).unwrap(), 40);
     assert_eq!(store.active_set(tenant).unwrap().len(), 400);
 }
+
+#[test]
+fn a_write_waits_for_the_tenant_lock_and_a_call_without_a_free_connection_is_unavailable() {
+    let Some(schema) = new_schema() else {
+        return;
+    };
+    let options = PostgresOptions {
+        pool_size: 1,
+        acquire_timeout: std::time::Duration::from_millis(50),
+        ..PostgresOptions::default()
+    };
+    let name = format!("campus_wait_{}", schema.name());
+    let url = format!("{}&application_name={name}", schema.url());
+    let store = Arc::new(PostgresStore::connect(&url, options).unwrap());
+    let tenant = store.create_tenant("a", false).unwrap().id;
+    // Another instance's write holds the tenant's row.
+    let mut other = postgres::Client::connect(schema.url(), postgres::NoTls).unwrap();
+    let mut holding = other.transaction().unwrap();
+    holding
+        .execute(
+            "SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
+            &[&tenant],
+        )
+        .unwrap();
+    // This store's sync takes its only connection and waits for the row.
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || sync(store.as_ref(), tenant, &contracts("C", 5, "G1"), None))
+    };
+    let mut admin = postgres::Client::connect(schema.url(), postgres::NoTls).unwrap();
+    while admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE application_name = $1 AND wait_event_type = 'Lock'",
+            &[&name],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        std::thread::yield_now();
+    }
+    // No free connection: unavailable, worth a retry.
+    let err = store.contracts_version(tenant).unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    assert!(
+        err.to_string().contains("no free database connection"),
+        "{err}"
+    );
+    // The other write ends: this one goes on, after it.
+    holding.commit().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(store.contracts_version(tenant).unwrap(), 1);
+    assert_eq!(store.active_set(tenant).unwrap().len(), 5);
+}
