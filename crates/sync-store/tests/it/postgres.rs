@@ -176,6 +176,64 @@ fn a_write_through_one_instance_is_seen_by_the_other_at_its_next_call() {
     // The first derived its set from its own write: no read.
     assert_eq!(active_keys(&first, tenant.id), "C00000 C00002");
     assert_eq!(first.cache_stats().misses, 1);
+    // A token, calendars, absences, models and cycle data written through one instance are
+    // read by the other at once.
+    first
+        .add_token(tenant.id, &sync_store::hash_token("t"))
+        .unwrap();
+    assert_eq!(
+        second
+            .tenant_by_token_hash(&sync_store::hash_token("t"))
+            .unwrap(),
+        Some(tenant.clone())
+    );
+    for round in 0..2 {
+        let event = sync_core::rules::CalendarEvent {
+            uid: Some("e1".into()),
+            summary: None,
+            start: format!("2025-09-0{}T08:00:00Z", round + 1),
+            end: "2025-12-31T10:00:00Z".into(),
+            location: None,
+            description: None,
+        };
+        first
+            .replace_events(tenant.id, "G1", std::slice::from_ref(&event), None)
+            .unwrap();
+        assert_eq!(second.events(tenant.id, "G1").unwrap(), [event]);
+        let absence = sync_core::rules::Absence {
+            start: format!("0{}/09/2025-08:00", round + 1),
+            end: "01/09/2025-12:00".into(),
+            kind: sync_core::rules::AbsenceKind::Absence,
+            justified: round == 1,
+            reason: None,
+        };
+        first
+            .replace_absences(
+                tenant.id,
+                "c00000@e.fr",
+                std::slice::from_ref(&absence),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            second.absences(tenant.id, "C00000@e.fr").unwrap(),
+            [absence]
+        );
+        let models = [sync_core::rules::SessionModel {
+            formation: format!("F{round}"),
+            year: "Y".into(),
+            site: None,
+            period: None,
+        }];
+        first.set_session_models(tenant.id, &models).unwrap();
+        assert_eq!(second.session_models(tenant.id).unwrap(), models);
+        let data = sync_cycle::CycleData {
+            next_entry: round + 5,
+            ..sync_cycle::CycleData::default()
+        };
+        first.set_cycle_data(tenant.id, &data).unwrap();
+        assert_eq!(second.cycle_data(tenant.id).unwrap(), data);
+    }
 }
 
 #[test]
