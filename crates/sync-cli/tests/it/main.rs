@@ -5,6 +5,7 @@ mod diff;
 mod gen;
 mod lms_import;
 mod push;
+mod runs;
 mod serve;
 mod validate;
 

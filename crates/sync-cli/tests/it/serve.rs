@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// A running `sync-cli serve`, killed and waited for when dropped.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     lines: mpsc::Receiver<String>,
 }
 
 impl Served {
     /// Starts `sync-cli serve` on a free port of 127.0.0.1 with `args` and `env`.
-    fn start(data: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Served {
+    pub(crate) fn start(data: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Served {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sync-cli"));
         command
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
@@ -61,7 +61,7 @@ impl Served {
     }
 
     /// The address of the `listening` line of the text format (the first line).
-    fn text_addr(&self) -> String {
+    pub(crate) fn text_addr(&self) -> String {
         let listening = self.line_with("listening");
         listening.rsplit("addr=").next().unwrap().trim().to_owned()
     }
