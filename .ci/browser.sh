@@ -2,8 +2,8 @@
 # Browser tests: headless Chromium driven through chromedriver (crates/sync-cli/tests/it/browser.rs).
 #
 # Installs Debian's `chromium` and `chromium-driver` when /usr/bin/chromium or
-# /usr/bin/chromedriver is missing (apt-get, as root), then runs the browser tests with
-# CI=true, so that a missing browser fails instead of skipping.
+# /usr/bin/chromedriver is missing (apt-get, as root). The browser tests themselves run in the
+# README's test command, which `.ci/run` runs with CI=true: a missing browser fails them there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +15,3 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 /usr/bin/chromium --version 2>/dev/null | head -1
 /usr/bin/chromedriver --version | head -1
-
-CI=true cargo test --locked -p sync-cli --test it browser::

@@ -4,6 +4,9 @@
 //! one temporary directory per database). A function panics, naming what differs, when the
 //! backend behaves otherwise.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
 use sync_core::rules::{Absence, AbsenceKind, CalendarEvent, SessionModel};
 use sync_core::{Contract, Field, Summary};
 use sync_cycle::CycleData;

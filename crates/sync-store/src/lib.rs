@@ -1,9 +1,11 @@
-//! `sync-store`: what the server keeps, behind the [`Store`] trait, and its SQLite backend.
+//! `sync-store`: what the server keeps, behind the [`Store`] trait, and its backends: SQLite
+//! ([`SqliteStore`], embedded, the default) and PostgreSQL (`PostgresStore`, cargo feature
+//! `postgres`, one database several server instances share).
 //!
 //! Tenants and their hashed tokens, each tenant's contracts (active and archived), session
 //! models, group calendars and absences. The trait is blocking and object safe: the server
-//! calls it from `spawn_blocking`, and a PostgreSQL backend can implement it later with a
-//! connection pool (every method is one statement or one transaction, keyed by tenant).
+//! calls it from `spawn_blocking`; every method is one statement or one transaction, keyed by
+//! tenant.
 //!
 //! ```
 //! use sync_store::{hash_token, SqliteStore, Store, SyncWrite};
@@ -19,16 +21,19 @@
 //! assert_eq!(store.active_set(tenant.id).unwrap().contracts()[0].key(), "C1");
 //! ```
 //!
-//! The schema is numbered migrations per backend (`migrations/sqlite/V1__initial.sql`, ...),
-//! applied when a store opens. Errors keep their cause; [`StoreError::Unavailable`] is the
+//! The schema is numbered migrations per backend (`migrations/sqlite/V1__initial.sql`, ...,
+//! and the same in `migrations/postgres/`), applied when a store opens. Errors keep their cause; [`StoreError::Unavailable`] is the
 //! one a caller may retry (a full disk, a read-only or unreachable database). The behaviour
 //! every backend owes the engine is one suite, the `conformance` module (cargo feature
 //! `conformance`), that each backend's tests run.
 //!
 //! **Only sync-store knows SQL.**
 
+mod active;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod review;
 mod runs;
 mod sqlite;
@@ -42,13 +47,16 @@ use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
 use sync_cycle::{CycleData, CycleScope};
 
+pub use active::DEFAULT_CACHE_BYTES;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use review::ReviewKey;
 pub use runs::{
     decode_change_chunk, encode_change_chunk, encode_change_chunks, page_of_chunks, ChangeKind,
     ChangePage, ChangeRecord, EncodedChunk, Run, RunKind, RunOutcome, RunPage, RunWrite,
     CHANGE_CHUNK,
 };
-pub use sqlite::{SqliteStore, DEFAULT_CACHE_BYTES};
+pub use sqlite::SqliteStore;
 pub use token::{hash_token, new_run_id, new_token};
 
 /// A tenant's id in the store.
@@ -95,6 +103,15 @@ pub enum StoreError {
     #[error("the database schema could not be migrated: {source}")]
     Migration {
         /// The migration tool's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The database URL does not parse (nothing was connected to).
+    #[error("invalid database URL {url}: {source}")]
+    InvalidUrl {
+        /// The URL, without its password.
+        url: String,
+        /// Why it does not parse.
         #[source]
         source: BoxError,
     },
@@ -441,6 +458,11 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         after: &CycleData,
         based_on: Option<i64>,
     ) -> Result<()>;
+
+    /// Whether the database answers now (a health check): `Ok` after one round trip.
+    fn ping(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Records a run that writes no contracts (refused, held), with its change records, in
     /// one transaction. A run that writes contracts is recorded by [`Store::apply_sync`]
