@@ -29,6 +29,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod location;
 mod sqlite;
 mod token;
 
@@ -40,6 +41,7 @@ use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
 use sync_cycle::{CycleData, CycleScope};
 
+pub use location::{open, redact_password, StoreLocation};
 pub use sqlite::{SqliteStore, DEFAULT_CACHE_BYTES};
 pub use token::{hash_token, new_token};
 
@@ -314,6 +316,11 @@ pub struct CacheStats {
 /// The server's needs. Every method is scoped by tenant: no call reads or writes another
 /// tenant's data. Methods block; async callers use `spawn_blocking`.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// Answers a trivial query on the database (`SELECT 1`): `Ok` when it can be reached now,
+    /// [`StoreError::Unavailable`] (or another error) when not. The health check of a load
+    /// balancer (`GET /healthz`) and the server's start call it; it reads no tenant's data.
+    fn ping(&self) -> Result<()>;
+
     /// Creates a tenant; [`StoreError::TenantExists`] if the name is taken, and then the
     /// stored tenant is left as it is (a tenant's settings change only when asked).
     fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant>;

@@ -575,6 +575,14 @@ fn email(contract: &Contract<'_>, field: Field) -> String {
 }
 
 impl Store for SqliteStore {
+    fn ping(&self) -> Result<()> {
+        self.read(|conn| {
+            let one: i64 = conn.query_row("SELECT 1", [], |r| r.get(0))?;
+            debug_assert_eq!(one, 1);
+            Ok(())
+        })
+    }
+
     fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant> {
         self.write(|tx| {
             let id: Option<TenantId> = tx
