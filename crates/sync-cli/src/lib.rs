@@ -471,7 +471,7 @@ mod tests {
         check(
             "serve --database-url postgres://campus:pw@db/campus --pool-size 4",
             &format!(
-                "serve 127.0.0.1:8080 Postgres {{ url: \"postgres://campus:***@db/campus\", pool_size: Some(4) }} {rest}"
+                "serve 127.0.0.1:8080 Postgres {{ url: \"postgres://campus@db/campus\", pool_size: Some(4) }} {rest}"
             ),
         );
         check(

@@ -270,6 +270,7 @@ impl Engine {
             upsert_json,
             archive: diff.removed_contracts().map(Contract::key).collect(),
             based_on: Some(based_on),
+            ..SyncWrite::default()
         };
         // What changed is gathered while the store writes (the database uses one core).
         let (written, changes) =
@@ -340,7 +341,7 @@ impl Engine {
             return Err(EngineError::NotSandbox(tenant.name.clone()));
         }
         let _turn = self.locks.lock(tenant.id);
-        Ok(self.store.delete_all(tenant.id)?)
+        Ok(self.store.delete_all(tenant.id, None)?)
     }
 
     /// Replaces a tenant's session models, once checked; contracts they match become

@@ -4,11 +4,17 @@
 //! one temporary directory per database). A function panics, naming what differs, when the
 //! backend behaves otherwise.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
 use sync_core::rules::{Absence, AbsenceKind, CalendarEvent, SessionModel};
-use sync_core::{Contract, Field};
+use sync_core::{Contract, Field, Summary};
 use sync_cycle::CycleData;
 
-use crate::{hash_token, Listing, Page, Store, StoreError, SyncWrite, TenantId};
+use crate::{
+    hash_token, ChangeKind, ChangePage, ChangeRecord, Listing, Page, Run, RunKind, RunOutcome,
+    RunPage, RunWrite, Store, StoreError, SyncWrite, TenantId,
+};
 
 /// Opens a store on one database; each call is another store (another process, or the same
 /// one restarted) on that same database.
@@ -31,6 +37,10 @@ pub fn run_all(new_database: NewDatabase<'_>) {
     stale_writes_are_refused(new_database);
     a_restart_keeps_everything(new_database);
     delete_all(new_database);
+    runs_are_recorded_and_listed(new_database);
+    held_runs_are_decided(new_database);
+    reverts_are_recorded(new_database);
+    runs_are_pruned(new_database);
 }
 
 /// A contract with the fields the suite looks at.
@@ -579,7 +589,7 @@ pub fn writes_of_another_store_are_seen(new_database: NewDatabase<'_>) {
     other.set_session_models(a.id, &[model("F1")]).unwrap();
     let integrated = store.page(a.id, Listing::Integrated, 0, 10).unwrap();
     assert_eq!(keys(&integrated), "C2");
-    other.delete_all(a.id).unwrap();
+    other.delete_all(a.id, None).unwrap();
     assert_eq!(active_keys(store, a.id), "");
 }
 
@@ -789,7 +799,7 @@ pub fn delete_all(new_database: NewDatabase<'_>) {
             )
             .unwrap();
     }
-    store.delete_all(a.id).unwrap();
+    store.delete_all(a.id, None).unwrap();
     assert_eq!(active_keys(store, a.id), "");
     assert_eq!(
         store.page(a.id, Listing::Transmitted, 0, 10).unwrap().total,
@@ -809,4 +819,530 @@ pub fn delete_all(new_database: NewDatabase<'_>) {
     assert_eq!(store.events(b.id, "G1").unwrap().len(), 1);
     assert_eq!(store.absences(b.id, "x1@e.fr").unwrap().len(), 1);
     assert_eq!(store.session_models(b.id).unwrap(), [model("F1")]);
+}
+
+/// A run of `kind` and `outcome` received at `at`, based on `based_on`, the counts given.
+pub fn run(id: &str, kind: RunKind, outcome: RunOutcome, at: i64, based_on: i64) -> Run {
+    Run {
+        id: id.to_owned(),
+        kind,
+        received_at: at,
+        outcome,
+        summary: Summary::default(),
+        errors: 0,
+        warnings: 0,
+        user_agent: Some("suite/1".to_owned()),
+        based_on,
+        version_after: None,
+        reverts: None,
+        decided_at: None,
+    }
+}
+
+/// A change record of a contract, its apprentice named `first last`.
+pub fn change_record(
+    code: &str,
+    change: ChangeKind,
+    first: &str,
+    last: &str,
+    previous: Option<&str>,
+) -> ChangeRecord<'static> {
+    ChangeRecord {
+        code: code.to_owned().into(),
+        change,
+        fields: if change == ChangeKind::Updated {
+            r#"[{"field":"codeGroupe","old":"G1","new":"G2"}]"#.into()
+        } else {
+            "[]".into()
+        },
+        previous: previous.map(|p| p.to_owned().into()),
+        last_name: last.to_owned().into(),
+        first_name: first.to_owned().into(),
+        group_code: "G1".into(),
+        group_name: "Groupe 1".into(),
+        site_code: "S1".into(),
+        site_name: "Site 1".into(),
+    }
+}
+
+fn new_run<'r>(run: &'r Run, changes: &'r [ChangeRecord<'r>]) -> RunWrite<'r> {
+    RunWrite::New {
+        run,
+        changes,
+        problems: None,
+        payload: None,
+    }
+}
+
+fn run_ids(page: &RunPage) -> String {
+    let ids: Vec<_> = page.runs.iter().map(|r| r.id.as_str()).collect();
+    ids.join(" ")
+}
+
+fn change_codes(page: &ChangePage) -> String {
+    let codes: Vec<_> = page.changes.iter().map(|c| c.code.as_ref()).collect();
+    codes.join(" ")
+}
+
+/// Runs: recorded with the sync they describe (in its transaction: a stale sync records
+/// nothing) or alone; listed newest first and paged, one tenant never sees another's; a
+/// run that changed contracts carries the version its write left, one that changed nothing
+/// none; change records paged in order and filtered case-insensitively on code and names;
+/// a refused run keeps its problems; everything survives a restart.
+pub fn runs_are_recorded_and_listed(new_database: NewDatabase<'_>) {
+    let open = new_database();
+    let (a, b) = {
+        let store = open();
+        let store = store.as_ref();
+        let a = store.create_tenant("a", false).unwrap();
+        let b = store.create_tenant("b", false).unwrap();
+        let set = [
+            contract("C1", "G1", "F1", "x1@e.fr"),
+            contract("C2", "G1", "F1", "x2@e.fr"),
+            contract("C3", "G1", "F1", "x3@e.fr"),
+        ];
+        let mut first = run("r1", RunKind::Full, RunOutcome::Applied, 1_000, 0);
+        first.summary.added = 3;
+        let changes = [
+            change_record("C1", ChangeKind::Added, "Éloïse", "Dupont", None),
+            change_record("C2", ChangeKind::Added, "Jean", "MARTIN", None),
+            change_record("C3", ChangeKind::Added, "Anne", "Durand", None),
+        ];
+        store
+            .apply_sync(
+                a.id,
+                &SyncWrite {
+                    upsert: vec![&set[0], &set[1], &set[2]],
+                    based_on: Some(0),
+                    run: Some(new_run(&first, &changes)),
+                    ..Default::default()
+                },
+            )
+            .expect("a sync with its run");
+        let version = store.contracts_version(a.id).unwrap();
+        // A stale sync writes neither its contracts nor its run.
+        let stale = run("stale", RunKind::Full, RunOutcome::Applied, 1_500, 0);
+        let err = store
+            .apply_sync(
+                a.id,
+                &SyncWrite {
+                    archive: vec!["C1"],
+                    based_on: Some(version - 1),
+                    run: Some(new_run(&stale, &[])),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Stale { .. }), "{err}");
+        assert_eq!(active_keys(store, a.id), "C1 C2 C3");
+        assert_eq!(store.run(a.id, "stale").unwrap(), None);
+        // An unchanged resend: an empty write, its run recorded, no version after.
+        let same = run("r2", RunKind::Full, RunOutcome::Applied, 2_000, version);
+        store
+            .apply_sync(
+                a.id,
+                &SyncWrite {
+                    based_on: Some(version),
+                    run: Some(new_run(&same, &[])),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(store.contracts_version(a.id).unwrap(), version);
+        // A refused run, alone, with its problems.
+        let mut refused = run("r3", RunKind::Changes, RunOutcome::Refused, 3_000, version);
+        refused.errors = 2;
+        refused.user_agent = None;
+        let problems = r#"[{"code":"missing_field"},{"code":"invalid_email"}]"#;
+        store
+            .record_run(
+                a.id,
+                &RunWrite::New {
+                    run: &refused,
+                    changes: &[],
+                    problems: Some(problems),
+                    payload: None,
+                },
+            )
+            .unwrap();
+        // Another tenant's run.
+        store
+            .record_run(
+                b.id,
+                &new_run(&run("rb", RunKind::Full, RunOutcome::Refused, 500, 0), &[]),
+            )
+            .unwrap();
+        (a, b)
+    };
+    // Everything below is read by a store opened again (a restart).
+    let store = open();
+    let store = store.as_ref();
+    let page = store.runs(a.id, 0, 10).unwrap();
+    assert_eq!((page.total, run_ids(&page).as_str()), (3, "r3 r2 r1"));
+    let page = store.runs(a.id, 1, 1).unwrap();
+    assert_eq!((page.total, run_ids(&page).as_str()), (3, "r2"));
+    assert_eq!(store.runs(a.id, 5, 10).unwrap().runs, []);
+    assert_eq!(run_ids(&store.runs(b.id, 0, 10).unwrap()), "rb");
+    assert_eq!(store.run(b.id, "r1").unwrap(), None, "another tenant's run");
+    assert_eq!(store.run(a.id, "rb").unwrap(), None, "another tenant's run");
+    assert_eq!(store.run(a.id, "nope").unwrap(), None);
+
+    let version = store.contracts_version(a.id).unwrap();
+    let first = store.run(a.id, "r1").unwrap().expect("r1");
+    assert_eq!(
+        (
+            first.kind,
+            first.outcome,
+            first.received_at,
+            first.summary.added
+        ),
+        (RunKind::Full, RunOutcome::Applied, 1_000, 3)
+    );
+    assert_eq!(first.user_agent.as_deref(), Some("suite/1"));
+    assert_eq!(
+        first.version_after,
+        Some(version),
+        "the version its write left"
+    );
+    assert_eq!(store.run(a.id, "r2").unwrap().unwrap().version_after, None);
+    let refused = store.run(a.id, "r3").unwrap().unwrap();
+    assert_eq!(
+        (
+            refused.outcome,
+            refused.errors,
+            refused.user_agent,
+            refused.version_after
+        ),
+        (RunOutcome::Refused, 2, None, None)
+    );
+    assert_eq!(
+        store.run_problems(a.id, "r3").unwrap().as_deref(),
+        Some(r#"[{"code":"missing_field"},{"code":"invalid_email"}]"#)
+    );
+    assert_eq!(store.run_problems(a.id, "r1").unwrap(), None);
+    assert_eq!(store.run_problems(b.id, "r3").unwrap(), None);
+
+    // Change records: in order, paged, filtered on code and names, case-insensitively.
+    let all = store.run_changes(a.id, "r1", None, 0, 10).unwrap();
+    assert_eq!((all.total, change_codes(&all).as_str()), (3, "C1 C2 C3"));
+    assert_eq!(
+        all.changes[0],
+        change_record("C1", ChangeKind::Added, "Éloïse", "Dupont", None)
+    );
+    let page = store.run_changes(a.id, "r1", None, 1, 1).unwrap();
+    assert_eq!((page.total, change_codes(&page).as_str()), (3, "C2"));
+    for (filter, expected) in [
+        ("ÉLOÏ", "C1"),
+        ("martin", "C2"),
+        ("c3", "C3"),
+        ("DU", "C1 C3"),
+        ("", "C1 C2 C3"),
+        ("zz", ""),
+        ("G1", ""),
+    ] {
+        let page = store.run_changes(a.id, "r1", Some(filter), 0, 10).unwrap();
+        assert_eq!(change_codes(&page), expected, "filter {filter:?}");
+        assert_eq!(page.total, page.changes.len(), "filter {filter:?}");
+    }
+    let page = store.run_changes(a.id, "r1", Some("du"), 1, 10).unwrap();
+    assert_eq!((page.total, change_codes(&page).as_str()), (2, "C3"));
+    assert_eq!(store.run_changes(a.id, "r2", None, 0, 10).unwrap().total, 0);
+    assert_eq!(store.run_changes(b.id, "r1", None, 0, 10).unwrap().total, 0);
+}
+
+/// Held runs: the payload is kept until the run is decided; rejecting or expiring a held
+/// run drops it and happens once; an approval is written with the sync it approves, only
+/// if the run is still held (else stale, nothing written); expiry picks held runs received
+/// before a time, of one tenant or all.
+pub fn held_runs_are_decided(new_database: NewDatabase<'_>) {
+    let store = new_database()();
+    let store = store.as_ref();
+    let a = store.create_tenant("a", false).unwrap();
+    let b = store.create_tenant("b", false).unwrap();
+    let set = [
+        contract("C1", "G1", "F1", "x1@e.fr"),
+        contract("C2", "G1", "F1", "x2@e.fr"),
+    ];
+    upsert(store, a.id, &[&set[0], &set[1]]);
+    let version = store.contracts_version(a.id).unwrap();
+    let held = |tenant: TenantId, id: &str, at: i64, removed: &str| {
+        let mut held = run(id, RunKind::Full, RunOutcome::Held, at, version);
+        held.summary.removed = 1;
+        let changes = [change_record(
+            removed,
+            ChangeKind::Removed,
+            "A",
+            "B",
+            Some("{}"),
+        )];
+        store
+            .record_run(
+                tenant,
+                &RunWrite::New {
+                    run: &held,
+                    changes: &changes,
+                    problems: None,
+                    payload: Some(format!("payload of {id}").as_bytes()),
+                },
+            )
+            .unwrap();
+    };
+    held(a.id, "h1", 1_000, "C1");
+    held(a.id, "h2", 2_000, "C2");
+    held(a.id, "h3", 3_000, "C2");
+    held(b.id, "hb", 1_000, "C1");
+    assert_eq!(
+        store.run_payload(a.id, "h1").unwrap().as_deref(),
+        Some(&b"payload of h1"[..])
+    );
+    assert_eq!(store.run_payload(b.id, "h1").unwrap(), None);
+    assert_eq!(
+        store.run_changes(a.id, "h1", None, 0, 10).unwrap().changes[0]
+            .previous
+            .as_deref(),
+        Some("{}"),
+        "a held run keeps its would-be changes"
+    );
+
+    // Reject: once.
+    assert!(store
+        .settle_run(a.id, "h1", RunOutcome::Rejected, 5_000)
+        .unwrap());
+    let h1 = store.run(a.id, "h1").unwrap().unwrap();
+    assert_eq!(
+        (h1.outcome, h1.decided_at),
+        (RunOutcome::Rejected, Some(5_000))
+    );
+    assert_eq!(store.run_payload(a.id, "h1").unwrap(), None);
+    assert!(!store
+        .settle_run(a.id, "h1", RunOutcome::Expired, 6_000)
+        .unwrap());
+    assert!(!store
+        .settle_run(b.id, "h2", RunOutcome::Rejected, 6_000)
+        .unwrap());
+    assert_eq!(
+        store.run(a.id, "h1").unwrap().unwrap().outcome,
+        RunOutcome::Rejected
+    );
+
+    // Approve h2: written with its sync.
+    let approve = |id: &'static str, based_on: i64| {
+        store.apply_sync(
+            a.id,
+            &SyncWrite {
+                archive: vec!["C2"],
+                based_on: Some(based_on),
+                run: Some(RunWrite::Approve {
+                    run_id: id,
+                    decided_at: 7_000,
+                }),
+                ..Default::default()
+            },
+        )
+    };
+    approve("h2", version).expect("approve h2");
+    assert_eq!(active_keys(store, a.id), "C1");
+    let h2 = store.run(a.id, "h2").unwrap().unwrap();
+    let after = store.contracts_version(a.id).unwrap();
+    assert_eq!(
+        (h2.outcome, h2.decided_at, h2.version_after),
+        (RunOutcome::Approved, Some(7_000), Some(after))
+    );
+    assert_eq!(store.run_payload(a.id, "h2").unwrap(), None);
+    assert_eq!(store.run_changes(a.id, "h2", None, 0, 10).unwrap().total, 1);
+    // Approving a run no longer held writes nothing.
+    let err = approve("h1", after).unwrap_err();
+    assert!(matches!(err, StoreError::Stale { .. }), "{err}");
+    assert_eq!(store.contracts_version(a.id).unwrap(), after);
+    assert_eq!(
+        store.run(a.id, "h1").unwrap().unwrap().outcome,
+        RunOutcome::Rejected
+    );
+
+    // Expiry: held runs received before the time, of the tenant named.
+    assert_eq!(store.expire_runs(Some(a.id), 3_000, 8_000).unwrap(), 0);
+    assert_eq!(store.expire_runs(Some(a.id), 3_001, 8_000).unwrap(), 1);
+    let h3 = store.run(a.id, "h3").unwrap().unwrap();
+    assert_eq!(
+        (h3.outcome, h3.decided_at),
+        (RunOutcome::Expired, Some(8_000))
+    );
+    assert_eq!(store.run_payload(a.id, "h3").unwrap(), None);
+    assert_eq!(
+        store.run(b.id, "hb").unwrap().unwrap().outcome,
+        RunOutcome::Held
+    );
+    assert_eq!(store.expire_runs(None, 10_000, 9_000).unwrap(), 1);
+    assert_eq!(
+        store.run(b.id, "hb").unwrap().unwrap().outcome,
+        RunOutcome::Expired
+    );
+    assert_eq!(store.expire_runs(None, 10_000, 9_000).unwrap(), 0);
+}
+
+/// Reverts: an added contract that came back from the archive keeps its archived row as its
+/// change record's `previous`; a revert marks the run it undoes `reverted` in its write, and
+/// writes archived rows back as they were; reverting a run that is not applied or approved
+/// writes nothing.
+pub fn reverts_are_recorded(new_database: NewDatabase<'_>) {
+    let store = new_database()();
+    let store = store.as_ref();
+    let a = store.create_tenant("a", false).unwrap();
+    let old = contract("C1", "G1", "F1", "old@e.fr");
+    upsert(store, a.id, &[&old]);
+    archive(store, a.id, &["C1"]);
+    let old_json = serde_json::to_string(&old).unwrap();
+
+    // C1 comes back, in a new version; C2 is new.
+    let back = contract("C1", "G2", "F1", "new@e.fr");
+    let fresh = contract("C2", "G2", "F1", "c2@e.fr");
+    let based_on = store.contracts_version(a.id).unwrap();
+    let mut sync = run("r1", RunKind::Full, RunOutcome::Applied, 1_000, based_on);
+    sync.summary.added = 2;
+    let changes = [
+        change_record("C1", ChangeKind::Added, "A", "B", None),
+        change_record("C2", ChangeKind::Added, "C", "D", None),
+    ];
+    store
+        .apply_sync(
+            a.id,
+            &SyncWrite {
+                upsert: vec![&back, &fresh],
+                based_on: Some(based_on),
+                run: Some(new_run(&sync, &changes)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let recorded = store.run_changes(a.id, "r1", None, 0, 10).unwrap();
+    assert_eq!(
+        recorded.changes[0].previous.as_deref(),
+        Some(old_json.as_str()),
+        "an added contract's archived row"
+    );
+    assert_eq!(
+        recorded.changes[1].previous, None,
+        "a new contract has none"
+    );
+    assert!(store.archived_accounts(a.id).unwrap().is_empty());
+
+    // The revert: both archived, C1 back to its archived row.
+    let version = store.contracts_version(a.id).unwrap();
+    let mut revert = run("r2", RunKind::Revert, RunOutcome::Applied, 2_000, version);
+    revert.reverts = Some("r1".to_owned());
+    revert.summary.removed = 2;
+    let undo = [
+        change_record("C1", ChangeKind::Removed, "A", "B", Some("{}")),
+        change_record("C2", ChangeKind::Removed, "C", "D", Some("{}")),
+    ];
+    let write = SyncWrite {
+        archive: vec!["C1", "C2"],
+        restore_archived: vec![&old],
+        based_on: Some(version),
+        run: Some(new_run(&revert, &undo)),
+        ..Default::default()
+    };
+    store.apply_sync(a.id, &write).unwrap();
+    assert_eq!(active_keys(store, a.id), "");
+    let r1 = store.run(a.id, "r1").unwrap().unwrap();
+    assert_eq!(
+        (r1.outcome, r1.decided_at),
+        (RunOutcome::Reverted, Some(2_000))
+    );
+    let r2 = store.run(a.id, "r2").unwrap().unwrap();
+    assert_eq!(r2.reverts.as_deref(), Some("r1"));
+    assert_eq!(
+        r2.version_after,
+        Some(store.contracts_version(a.id).unwrap())
+    );
+    let mut emails: Vec<_> = store
+        .archived_accounts(a.id)
+        .unwrap()
+        .into_iter()
+        .map(|k| k.email)
+        .collect();
+    emails.sort();
+    assert_eq!(emails, ["c2@e.fr", "old@e.fr"], "C1's archived row is back");
+
+    // Reverting r1 again (now reverted) writes nothing.
+    let version = store.contracts_version(a.id).unwrap();
+    let mut again = run("r3", RunKind::Revert, RunOutcome::Applied, 3_000, version);
+    again.reverts = Some("r1".to_owned());
+    let err = store
+        .apply_sync(
+            a.id,
+            &SyncWrite {
+                upsert: vec![&fresh],
+                based_on: Some(version),
+                run: Some(new_run(&again, &[])),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Stale { .. }), "{err}");
+    assert_eq!(active_keys(store, a.id), "");
+    assert_eq!(store.run(a.id, "r3").unwrap(), None);
+}
+
+/// Retention: runs received before a time go with their change records, in every tenant;
+/// later runs and every contract, active or archived, stay. A sandbox delete keeps the
+/// tenant's runs and records its own.
+pub fn runs_are_pruned(new_database: NewDatabase<'_>) {
+    let store = new_database()();
+    let store = store.as_ref();
+    let a = store.create_tenant("a", true).unwrap();
+    let b = store.create_tenant("b", false).unwrap();
+    let set = [
+        contract("C1", "G1", "F1", "x1@e.fr"),
+        contract("C2", "G1", "F1", "x2@e.fr"),
+    ];
+    for (tenant, id, at) in [
+        (a.id, "old", 1_000),
+        (a.id, "new", 5_000),
+        (b.id, "bold", 1_000),
+    ] {
+        let run = run(id, RunKind::Full, RunOutcome::Applied, at, 0);
+        let changes = [
+            change_record("C1", ChangeKind::Added, "A", "B", None),
+            change_record("C2", ChangeKind::Added, "C", "D", None),
+        ];
+        store
+            .apply_sync(
+                tenant,
+                &SyncWrite {
+                    upsert: vec![&set[0], &set[1]],
+                    run: Some(new_run(&run, &changes)),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    archive(store, a.id, &["C2"]);
+    assert_eq!(store.prune_runs(5_000).unwrap(), 2);
+    assert_eq!(run_ids(&store.runs(a.id, 0, 10).unwrap()), "new");
+    assert_eq!(store.runs(b.id, 0, 10).unwrap().total, 0);
+    assert_eq!(
+        store.run_changes(a.id, "old", None, 0, 10).unwrap().total,
+        0
+    );
+    assert_eq!(
+        store.run_changes(b.id, "bold", None, 0, 10).unwrap().total,
+        0
+    );
+    assert_eq!(
+        store.run_changes(a.id, "new", None, 0, 10).unwrap().total,
+        2
+    );
+    assert_eq!(active_keys(store, a.id), "C1");
+    assert_eq!(store.archived_accounts(a.id).unwrap().len(), 1);
+    assert_eq!(active_keys(store, b.id), "C1 C2");
+    assert_eq!(store.prune_runs(5_000).unwrap(), 0);
+
+    let delete = run("del", RunKind::Delete, RunOutcome::Applied, 6_000, 0);
+    store
+        .delete_all(a.id, Some(&new_run(&delete, &[])))
+        .unwrap();
+    assert_eq!(active_keys(store, a.id), "");
+    assert_eq!(run_ids(&store.runs(a.id, 0, 10).unwrap()), "del new");
+    assert_eq!(store.run(a.id, "del").unwrap().unwrap().version_after, None);
 }

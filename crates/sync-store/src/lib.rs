@@ -27,9 +27,13 @@
 //!
 //! **Only sync-store knows SQL.**
 
+mod active;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod location;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod runs;
 mod sqlite;
 mod token;
 
@@ -41,9 +45,13 @@ use sync_core::rules::{is_integrated, Absence, CalendarEvent, SessionModel};
 use sync_core::{Contract, KnownAccount};
 use sync_cycle::{CycleData, CycleScope};
 
+pub use active::DEFAULT_CACHE_BYTES;
 pub use location::{open, redact_password, StoreLocation};
-pub use sqlite::{SqliteStore, DEFAULT_CACHE_BYTES};
-pub use token::{hash_token, new_token};
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
+pub use runs::{ChangeKind, ChangePage, ChangeRecord, Run, RunKind, RunOutcome, RunPage, RunWrite};
+pub use sqlite::SqliteStore;
+pub use token::{hash_token, new_run_id, new_token};
 
 /// A tenant's id in the store.
 pub type TenantId = i64;
@@ -89,6 +97,15 @@ pub enum StoreError {
     #[error("the database schema could not be migrated: {source}")]
     Migration {
         /// The migration tool's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The database URL does not parse (nothing was connected to).
+    #[error("invalid database URL {url}: {source}")]
+    InvalidUrl {
+        /// The URL, without its password.
+        url: String,
+        /// Why it does not parse.
         #[source]
         source: BoxError,
     },
@@ -272,17 +289,23 @@ pub struct SyncWrite<'c, 'a> {
     pub upsert_json: Vec<&'c str>,
     /// `codeContrat` of removed contracts.
     pub archive: Vec<&'c str>,
+    /// Contracts written back archived with these values, sorted by key (a revert: a
+    /// contract the reverted run brought back from the archive returns to its archived
+    /// row); each key is also in `archive`.
+    pub restore_archived: Vec<&'c Contract<'a>>,
     /// The tenant's contracts version ([`Store::contracts_version`]) the write was computed
     /// from: the store refuses the write with [`StoreError::Stale`] if it is no longer the
     /// stored one (checked in the write's transaction, an empty write included). `None`:
     /// written whatever the stored version (tests, tools).
     pub based_on: Option<i64>,
+    /// The run this write is, recorded in its transaction (an empty write included).
+    pub run: Option<RunWrite<'c>>,
 }
 
 impl SyncWrite<'_, '_> {
     /// Whether the sync writes nothing.
     pub fn is_empty(&self) -> bool {
-        self.upsert.is_empty() && self.archive.is_empty()
+        self.upsert.is_empty() && self.archive.is_empty() && self.restore_archived.is_empty()
     }
 }
 
@@ -376,8 +399,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn page(&self, tenant: TenantId, listing: Listing, offset: usize, limit: usize)
         -> Result<Page>;
     /// Deletes every contract, calendar and absence of the tenant (sandbox only: the caller
-    /// checks).
-    fn delete_all(&self, tenant: TenantId) -> Result<()>;
+    /// checks), and records `run` in the same transaction; the tenant's runs are kept.
+    fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()>;
 
     /// The tenant's session models.
     fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>>;
@@ -434,4 +457,51 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         after: &CycleData,
         based_on: Option<i64>,
     ) -> Result<()>;
+
+    /// Records a run that writes no contracts (refused, held), with its change records, in
+    /// one transaction. A run that writes contracts is recorded by [`Store::apply_sync`]
+    /// ([`SyncWrite::run`]) or [`Store::delete_all`], in their transaction.
+    fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()>;
+    /// A page of the tenant's runs, newest first (the order they were recorded in, reversed);
+    /// `offset` and `limit` count runs.
+    fn runs(&self, tenant: TenantId, offset: usize, limit: usize) -> Result<RunPage>;
+    /// The tenant's run of this id (`None`: no such run, or another tenant's).
+    fn run(&self, tenant: TenantId, run_id: &str) -> Result<Option<Run>>;
+    /// A refused run's problems as recorded (a JSON array), `None` for any other run.
+    fn run_problems(&self, tenant: TenantId, run_id: &str) -> Result<Option<String>>;
+    /// A held run's payload, `None` once the run is decided (or for any other run).
+    fn run_payload(&self, tenant: TenantId, run_id: &str) -> Result<Option<Vec<u8>>>;
+    /// A page of a run's change records, in their order; with `filter`, only those whose
+    /// code or apprentice names contain it, case-insensitively
+    /// ([`ChangeRecord::search_text`] contains `filter` lowercased). `total` counts the
+    /// records the filter matches.
+    fn run_changes(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        filter: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ChangePage>;
+    /// Decides a held run without writing contracts: its outcome becomes `outcome`
+    /// (rejected or expired), `decided_at` this time, its payload is dropped. `false`, and
+    /// nothing changed, if the run is not held (or not the tenant's).
+    fn settle_run(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        outcome: RunOutcome,
+        decided_at: i64,
+    ) -> Result<bool>;
+    /// Expires the held runs received before `received_before` (of one tenant, or of all):
+    /// outcome expired, `decided_at` this time, payload dropped. Returns how many.
+    fn expire_runs(
+        &self,
+        tenant: Option<TenantId>,
+        received_before: i64,
+        decided_at: i64,
+    ) -> Result<usize>;
+    /// Deletes the runs of every tenant received before `received_before`, with their change
+    /// records, in one transaction; contracts are never touched. Returns how many runs.
+    fn prune_runs(&self, received_before: i64) -> Result<usize>;
 }

@@ -20,36 +20,31 @@
 //! statement keeps its `rusqlite::Error` as the [`StoreError`]'s source; a full disk, a
 //! read-only, unopenable or busy database is [`StoreError::Unavailable`].
 
-use std::borrow::Cow;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex};
 
-use quick_cache::Weighter;
-use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use sync_core::normalize_email;
 use sync_core::rules::{Absence, CalendarEvent, SessionModel};
-use sync_core::{Contract, Field, KnownAccount, Role};
+use sync_core::{Field, KnownAccount, Role};
 use sync_cycle::{CycleData, CycleScope};
 
+use crate::active::{self, lock, ActiveSetCache, ContractRow, DEFAULT_CACHE_BYTES};
 use crate::{
-    ActiveSet, CacheStats, Listing, Page, Result, Store, StoreError, SyncWrite, Tenant, TenantId,
+    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage, RunWrite,
+    Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "campus-sync.sqlite3";
 
 mod cycle;
+mod runs;
 
 refinery::embed_migrations!("migrations/sqlite");
 
 /// The first migration: the schema the store created before numbered migrations.
 const INITIAL_SCHEMA: &str = include_str!("../migrations/sqlite/V1__initial.sql");
-
-/// The default bound of the active-set cache, in bytes (512 MiB).
-pub const DEFAULT_CACHE_BYTES: u64 = 512 << 20;
 
 /// The SQLite store.
 #[derive(Debug)]
@@ -57,14 +52,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-    /// Active sets kept in memory, bounded by their estimated size. One shard behind a
-    /// mutex: a set is replaced only by a newer version in one step, and a set of nearly the
-    /// whole bound fits (a sharded cache gives each shard a part of it).
-    active: Mutex<ActiveSets>,
-    /// `active_set` calls answered from `active`.
-    cache_hits: AtomicU64,
-    /// `active_set` calls that read the database.
-    cache_misses: AtomicU64,
+    /// Active sets kept in memory, bounded by their estimated size.
+    active: ActiveSetCache,
     /// Wakes the checkpoint thread after a commit.
     checkpoint: Mutex<mpsc::Sender<()>>,
 }
@@ -116,12 +105,6 @@ fn migration_error(err: refinery::Error) -> StoreError {
     StoreError::Migration {
         source: Box::new(err),
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The writer's page cache, in KiB: up to 256 MB, taken only as used, so that a
@@ -238,61 +221,6 @@ fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>> {
     Ok(sender)
 }
 
-/// The active-set cache: each tenant's set, weighted by its estimated size in bytes.
-type ActiveSets = quick_cache::unsync::Cache<TenantId, CachedSet, CachedSetWeight>;
-
-/// A tenant's active set as cached.
-#[derive(Debug)]
-struct CachedSet {
-    /// The tenant's `contracts_version` the set was read or written at.
-    version: i64,
-    set: Arc<ActiveSet>,
-    /// [`estimated_bytes`] of `set`, computed once: the cache weighs entries often.
-    bytes: u64,
-}
-
-impl CachedSet {
-    fn new(version: i64, set: Arc<ActiveSet>) -> Self {
-        let bytes = estimated_bytes(&set);
-        CachedSet {
-            version,
-            set,
-            bytes,
-        }
-    }
-}
-
-/// Weighs a cached set by its estimated size.
-#[derive(Debug, Clone, Copy)]
-struct CachedSetWeight;
-
-impl Weighter<TenantId, CachedSet> for CachedSetWeight {
-    fn weight(&self, _tenant: &TenantId, cached: &CachedSet) -> u64 {
-        cached.bytes
-    }
-}
-
-/// An estimate of the memory an active set holds: per contract, its text (the stored JSON
-/// object: field names, values and punctuation), the contract itself and its place in the
-/// integrated listing; plus the set. Never zero, so that every set can be evicted.
-fn estimated_bytes(set: &ActiveSet) -> u64 {
-    /// The contract in the set's vector, and its position among the integrated ones.
-    const PER_CONTRACT: usize = std::mem::size_of::<Contract<'static>>() + 4;
-    let contracts: usize = set
-        .contracts()
-        .par_iter()
-        .map(|contract| {
-            // `"name":"value",` for each present field, and the braces.
-            let text: usize = contract
-                .fields()
-                .map(|(field, value)| field.name().len() + value.len() + 6)
-                .sum();
-            text + 2 + PER_CONTRACT
-        })
-        .sum();
-    (std::mem::size_of::<ActiveSet>() + contracts) as u64
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir`, with an active-set cache of
     /// [`DEFAULT_CACHE_BYTES`].
@@ -309,13 +237,7 @@ impl SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-            active: Mutex::new(ActiveSets::with_weighter(
-                1024,
-                DEFAULT_CACHE_BYTES,
-                CachedSetWeight,
-            )),
-            cache_hits: AtomicU64::new(0),
-            cache_misses: AtomicU64::new(0),
+            active: ActiveSetCache::new(DEFAULT_CACHE_BYTES),
             checkpoint: Mutex::new(checkpoint),
         })
     }
@@ -323,16 +245,13 @@ impl SqliteStore {
     /// The store with an active-set cache of at most `bytes` (estimated size of the sets
     /// kept); the sets over it are dropped, least recently used first. `0` keeps none.
     pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
-        self.active
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .set_capacity(bytes);
+        self.active.set_capacity(bytes);
         self
     }
 
     /// The estimated size of the active sets in the cache, in bytes.
     pub fn cached_bytes(&self) -> u64 {
-        lock(&self.active).weight()
+        self.active.weight()
     }
 
     /// The database file.
@@ -371,51 +290,55 @@ impl SqliteStore {
         Ok(value)
     }
 
-    /// The cached active set of `tenant` if it is at `version`.
-    fn cached(&self, tenant: TenantId, version: i64) -> Option<Arc<ActiveSet>> {
-        match lock(&self.active).get(&tenant) {
-            Some(cached) if cached.version == version => Some(cached.set.clone()),
-            _ => None,
-        }
-    }
-
-    /// Upserts `rows` (in key order) and archives `archive` in one transaction; returns the
-    /// tenant's new `contracts_version`.
+    /// Upserts `rows` (in key order), archives `archive`, writes `archived_rows` back archived
+    /// and records `run`, in one transaction; returns the tenant's new `contracts_version`.
     fn write_rows(
         &self,
         tenant: TenantId,
-        rows: &[Row<'_, '_>],
+        rows: &[ContractRow<'_, '_>],
         archive: &[&str],
+        archived_rows: &[ContractRow<'_, '_>],
         based_on: Option<i64>,
+        run: Option<&RunWrite<'_>>,
     ) -> Result<i64> {
         self.write(|tx| {
             check_version(tx, tenant, "contracts_version", based_on)?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO contracts (tenant_id, code, data, archived, group_code,
-                     apprentice_code, apprentice_email, tutor_code, tutor_email, master_code,
-                     master_email)
-                 VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data, archived = 0,
-                     group_code = excluded.group_code, apprentice_code = excluded.apprentice_code,
-                     apprentice_email = excluded.apprentice_email, tutor_code = excluded.tutor_code,
-                     tutor_email = excluded.tutor_email, master_code = excluded.master_code,
-                     master_email = excluded.master_email",
-            )?;
-            for row in rows {
-                let contract = row.contract;
-                let [apprentice_email, tutor_email, master_email] = &row.emails;
-                upsert.execute(params![
-                    tenant,
-                    contract.key(),
-                    row.json,
-                    contract.trimmed(Field::CodeGroupe),
-                    contract.trimmed(Field::CodeApprenant),
-                    apprentice_email,
-                    contract.trimmed(Field::CodePersonnel),
-                    tutor_email,
-                    contract.trimmed(Field::CodeMaitreApprentissage),
-                    master_email,
-                ])?;
+            if let Some(run) = run {
+                runs::insert_changes(tx, tenant, run)?;
+            }
+            for (rows, archived) in [(rows, false), (archived_rows, true)] {
+                if rows.is_empty() {
+                    continue;
+                }
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO contracts (tenant_id, code, data, archived, group_code,
+                         apprentice_code, apprentice_email, tutor_code, tutor_email, master_code,
+                         master_email)
+                     VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data,
+                         archived = excluded.archived, group_code = excluded.group_code,
+                         apprentice_code = excluded.apprentice_code,
+                         apprentice_email = excluded.apprentice_email,
+                         tutor_code = excluded.tutor_code, tutor_email = excluded.tutor_email,
+                         master_code = excluded.master_code, master_email = excluded.master_email",
+                )?;
+                for row in rows {
+                    let contract = row.contract;
+                    let [apprentice_email, tutor_email, master_email] = &row.emails;
+                    upsert.execute(params![
+                        tenant,
+                        contract.key(),
+                        row.json,
+                        contract.trimmed(Field::CodeGroupe),
+                        contract.trimmed(Field::CodeApprenant),
+                        apprentice_email,
+                        contract.trimmed(Field::CodePersonnel),
+                        tutor_email,
+                        contract.trimmed(Field::CodeMaitreApprentissage),
+                        master_email,
+                        archived,
+                    ])?;
+                }
             }
             let mut archived = tx.prepare_cached(
                 "UPDATE contracts SET archived = 1 WHERE tenant_id = ?1 AND code = ?2",
@@ -423,18 +346,12 @@ impl SqliteStore {
             for code in archive {
                 archived.execute(params![tenant, code])?;
             }
-            bump_version(tx, tenant)
+            let version = bump_version(tx, tenant)?;
+            if let Some(run) = run {
+                runs::finish_run(tx, tenant, run, Some(version))?;
+            }
+            Ok(version)
         })
-    }
-
-    /// Keeps `cached` as the tenant's active set, unless a newer one is kept (or it is
-    /// larger than the whole cache).
-    fn remember(&self, tenant: TenantId, cached: CachedSet) {
-        let mut active = lock(&self.active);
-        match active.peek(&tenant) {
-            Some(kept) if kept.version > cached.version => {}
-            _ => active.insert(tenant, cached),
-        }
     }
 }
 
@@ -501,61 +418,6 @@ fn bump_cycle_version(tx: &rusqlite::Transaction<'_>, tenant: TenantId) -> Resul
     Ok(())
 }
 
-/// One contract row, computed before the transaction.
-struct Row<'c, 'a> {
-    contract: &'c Contract<'a>,
-    json: Cow<'c, str>,
-    emails: [String; 3],
-}
-
-/// The active set after a write: `old` without the archived codes, with `upsert` (sorted by
-/// key, no key twice) in place of or beside the old versions; `None` if `upsert` repeats a key.
-fn next_set(old: &ActiveSet, upsert: &[&Contract<'_>], archive: &[&str]) -> Option<ActiveSet> {
-    if upsert.windows(2).any(|w| w[0].key() == w[1].key()) {
-        return None;
-    }
-    enum Pick {
-        Old(usize),
-        New(usize),
-    }
-    let archive: HashSet<&str> = archive.iter().copied().collect();
-    let old = old.contracts();
-    let mut picks = Vec::with_capacity(old.len() + upsert.len());
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < upsert.len() {
-        let order = match (old.get(i), upsert.get(j)) {
-            (Some(o), Some(u)) => o.key().cmp(u.key()),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            _ => std::cmp::Ordering::Greater,
-        };
-        match order {
-            std::cmp::Ordering::Less => {
-                if !archive.contains(old[i].key()) {
-                    picks.push(Pick::Old(i));
-                }
-                i += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                picks.push(Pick::New(j));
-                i += 1;
-                j += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                picks.push(Pick::New(j));
-                j += 1;
-            }
-        }
-    }
-    let contracts = picks
-        .into_par_iter()
-        .map(|pick| match pick {
-            Pick::Old(i) => old[i].clone(),
-            Pick::New(j) => upsert[j].clone().into_owned(),
-        })
-        .collect();
-    Some(ActiveSet::from_contracts(contracts))
-}
-
 fn load_models(conn: &Connection, tenant: TenantId) -> Result<Vec<SessionModel>> {
     let json: Option<String> = conn
         .query_row(
@@ -570,19 +432,7 @@ fn load_models(conn: &Connection, tenant: TenantId) -> Result<Vec<SessionModel>>
     })
 }
 
-fn email(contract: &Contract<'_>, field: Field) -> String {
-    normalize_email(contract.trimmed(field)).into_owned()
-}
-
 impl Store for SqliteStore {
-    fn ping(&self) -> Result<()> {
-        self.read(|conn| {
-            let one: i64 = conn.query_row("SELECT 1", [], |r| r.get(0))?;
-            debug_assert_eq!(one, 1);
-            Ok(())
-        })
-    }
-
     fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant> {
         self.write(|tx| {
             let id: Option<TenantId> = tx
@@ -656,38 +506,30 @@ impl Store for SqliteStore {
 
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
         let version = self.read(|conn| contracts_version(conn, tenant))?;
-        if let Some(set) = self.cached(tenant, version) {
-            self.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(set);
-        }
-        self.cache_misses.fetch_add(1, Ordering::Relaxed);
-        let (version, set) = self.read(|conn| {
-            // The version and the rows of one snapshot.
-            let tx = conn.unchecked_transaction()?;
-            let version = contracts_version(&tx, tenant)?;
-            let mut stmt = tx.prepare_cached(
+        self.active.get_or_read(tenant, version, || {
+            self.read(|conn| {
+                // The version and the rows of one snapshot.
+                let tx = conn.unchecked_transaction()?;
+                let version = contracts_version(&tx, tenant)?;
+                let mut stmt = tx.prepare_cached(
                 "SELECT data FROM contracts WHERE tenant_id = ?1 AND archived = 0 ORDER BY code",
             )?;
-            let mut rows = stmt.query([tenant])?;
-            let mut objects = Vec::new();
-            while let Some(row) = rows.next()? {
-                objects.push(row.get::<_, String>(0)?);
-            }
-            drop(rows);
-            drop(stmt);
-            tx.commit()?;
-            let set = ActiveSet::from_objects(objects.iter().map(String::as_str))?;
-            Ok((version, Arc::new(set)))
-        })?;
-        self.remember(tenant, CachedSet::new(version, set.clone()));
-        Ok(set)
+                let mut rows = stmt.query([tenant])?;
+                let mut objects = Vec::new();
+                while let Some(row) = rows.next()? {
+                    objects.push(row.get::<_, String>(0)?);
+                }
+                drop(rows);
+                drop(stmt);
+                tx.commit()?;
+                let set = ActiveSet::from_objects(objects.iter().map(String::as_str))?;
+                Ok((version, Arc::new(set)))
+            })
+        })
     }
 
     fn cache_stats(&self) -> CacheStats {
-        CacheStats {
-            hits: self.cache_hits.load(Ordering::Relaxed),
-            misses: self.cache_misses.load(Ordering::Relaxed),
-        }
+        self.active.stats()
     }
 
     fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>> {
@@ -724,67 +566,34 @@ impl Store for SqliteStore {
 
     fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()> {
         if write.is_empty() {
-            // Nothing to write: the answer holds if the set it was computed from is current.
-            return self
-                .read(|conn| check_version(conn, tenant, "contracts_version", write.based_on));
+            // No contract to write: the answer holds if the set it was computed from is
+            // current; the run, if any, is recorded on that condition.
+            return match &write.run {
+                None => self
+                    .read(|conn| check_version(conn, tenant, "contracts_version", write.based_on)),
+                Some(run) => self.write(|tx| {
+                    check_version(tx, tenant, "contracts_version", write.based_on)?;
+                    runs::insert_changes(tx, tenant, run)?;
+                    runs::finish_run(tx, tenant, run, None)
+                }),
+            };
         }
-        // Serialized and normalized on every core, before taking the writer; inserted in key
-        // order, so the key indexes grow at their end.
-        let mut rows: Vec<Row<'_, '_>> = write
-            .upsert
-            .par_iter()
-            .enumerate()
-            .map(|(i, &contract)| {
-                let json = match write.upsert_json.get(i) {
-                    Some(&json) => Cow::Borrowed(json),
-                    None => Cow::Owned(serde_json::to_string(contract)?),
-                };
-                Ok(Row {
-                    contract,
-                    json,
-                    emails: [
-                        email(contract, Field::EmailApprenant),
-                        email(contract, Field::EmailPersonnel),
-                        email(contract, Field::EmailMaitreApprentissage),
-                    ],
-                })
+        // Serialized and normalized on every core, before taking the writer.
+        let rows = active::contract_rows(&write.upsert, &write.upsert_json)?;
+        let archived_rows = active::contract_rows(&write.restore_archived, &[])?;
+        self.active
+            .write_and_derive(tenant, &rows, &write.archive, || {
+                self.write_rows(
+                    tenant,
+                    &rows,
+                    &write.archive,
+                    &archived_rows,
+                    write.based_on,
+                    write.run.as_ref(),
+                )
             })
-            .collect::<Result<_>>()?;
-        rows.par_sort_by(|a, b| a.contract.key().cmp(b.contract.key()));
-        // The set after this write is computed from the cached set before it while the
-        // database writes; it is kept only if that cached set was the one just before the
-        // write (the version the write leaves, minus one).
-        let before = lock(&self.active)
-            .get(&tenant)
-            .map(|cached| (cached.version, cached.set.clone()));
-        let (version, after) = rayon::join(
-            || self.write_rows(tenant, &rows, &write.archive, write.based_on),
-            || {
-                let (version, set) = before?;
-                let upsert: Vec<&Contract<'_>> = rows.iter().map(|r| r.contract).collect();
-                let after = next_set(&set, &upsert, &write.archive)?;
-                Some(CachedSet::new(version + 1, Arc::new(after)))
-            },
-        );
-        let version = match version {
-            Ok(version) => version,
-            Err(e) => {
-                lock(&self.active).remove(&tenant);
-                return Err(e);
-            }
-        };
-        lock(&self.active).remove(&tenant);
-        if let Some(after) = after {
-            if after.version == version {
-                self.remember(tenant, after);
-            }
-        }
-        Ok(())
     }
 
-    // Pages are cut from the active set in memory (ordered by `codeContrat`), so that no
-    // listing index costs every sync its upkeep; the integrated listing matches it against
-    // the current session models.
     fn page(
         &self,
         tenant: TenantId,
@@ -793,46 +602,30 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Page> {
         let set = self.active_set(tenant)?;
-        let contracts = set.contracts();
-        let serialize = |contract: &Contract<'_>| Ok(serde_json::to_string(contract)?);
-        match listing {
-            Listing::Transmitted => Ok(Page {
-                total: contracts.len(),
-                contracts: contracts
-                    .iter()
-                    .skip(offset)
-                    .take(limit)
-                    .map(serialize)
-                    .collect::<Result<_>>()?,
-            }),
-            Listing::Integrated => {
-                let models = self.session_models(tenant)?;
-                let integrated = set.integrated(&models);
-                Ok(Page {
-                    total: integrated.len(),
-                    contracts: integrated
-                        .iter()
-                        .skip(offset)
-                        .take(limit)
-                        .map(|&i| serialize(&contracts[i as usize]))
-                        .collect::<Result<_>>()?,
-                })
-            }
-        }
+        active::page_of(&set, listing, || self.session_models(tenant), offset, limit)
     }
 
-    fn delete_all(&self, tenant: TenantId) -> Result<()> {
+    fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()> {
         let result = self.write(|tx| {
+            if let Some(run) = run {
+                runs::insert_changes(tx, tenant, run)?;
+            }
             for table in ["contracts", "events", "absences"] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE tenant_id = ?1"),
                     [tenant],
                 )?;
             }
-            bump_version(tx, tenant)
+            bump_version(tx, tenant)?;
+            // A delete cannot be reverted (its contracts are gone): it leaves no
+            // `version_after`, and moves the version past every earlier run.
+            if let Some(run) = run {
+                runs::finish_run(tx, tenant, run, None)?;
+            }
+            Ok(())
         });
-        lock(&self.active).remove(&tenant);
-        result.map(drop)
+        self.active.forget(tenant);
+        result
     }
 
     fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>> {
@@ -850,16 +643,8 @@ impl Store for SqliteStore {
         })
     }
 
-    // The two lookups below scan the active set in memory rather than keep an index of
-    // their column: an index in random key order costs every sync more than a scan costs
-    // these rare calls.
     fn group_is_active(&self, tenant: TenantId, group: &str) -> Result<bool> {
-        let group = group.trim();
-        Ok(self
-            .active_set(tenant)?
-            .contracts()
-            .par_iter()
-            .any(|c| c.trimmed(Field::CodeGroupe) == group))
+        Ok(active::has_group(&*self.active_set(tenant)?, group))
     }
 
     fn replace_events(
@@ -904,12 +689,7 @@ impl Store for SqliteStore {
     }
 
     fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool> {
-        let email = normalize_email(email);
-        Ok(self
-            .active_set(tenant)?
-            .contracts()
-            .par_iter()
-            .any(|c| normalize_email(c.trimmed(Field::EmailApprenant)) == email))
+        Ok(active::has_apprentice(&*self.active_set(tenant)?, email))
     }
 
     fn replace_absences(
@@ -985,11 +765,74 @@ impl Store for SqliteStore {
             bump_cycle_version(tx, tenant)
         })
     }
+
+    fn ping(&self) -> Result<()> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+    }
+
+    fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()> {
+        self.write(|tx| {
+            runs::insert_changes(tx, tenant, run)?;
+            runs::finish_run(tx, tenant, run, None)
+        })
+    }
+
+    fn runs(&self, tenant: TenantId, offset: usize, limit: usize) -> Result<RunPage> {
+        self.read(|conn| runs::runs(conn, tenant, offset, limit))
+    }
+
+    fn run(&self, tenant: TenantId, run_id: &str) -> Result<Option<Run>> {
+        self.read(|conn| runs::run(conn, tenant, run_id))
+    }
+
+    fn run_problems(&self, tenant: TenantId, run_id: &str) -> Result<Option<String>> {
+        self.read(|conn| runs::problems(conn, tenant, run_id))
+    }
+
+    fn run_payload(&self, tenant: TenantId, run_id: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|conn| runs::payload(conn, tenant, run_id))
+    }
+
+    fn run_changes(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        filter: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ChangePage> {
+        self.read(|conn| runs::changes(conn, tenant, run_id, filter, offset, limit))
+    }
+
+    fn settle_run(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        outcome: RunOutcome,
+        decided_at: i64,
+    ) -> Result<bool> {
+        self.write(|tx| runs::settle(tx, tenant, run_id, outcome, decided_at))
+    }
+
+    fn expire_runs(
+        &self,
+        tenant: Option<TenantId>,
+        received_before: i64,
+        decided_at: i64,
+    ) -> Result<usize> {
+        self.write(|tx| runs::expire(tx, tenant, received_before, decided_at))
+    }
+
+    fn prune_runs(&self, received_before: i64) -> Result<usize> {
+        self.write(|tx| runs::prune(tx, received_before))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::active::estimated_bytes;
+    use sync_core::Contract;
 
     fn contract(code: &str, group: &str, formation: &str, email: &str) -> Contract<'static> {
         Contract::from_pairs([
@@ -1084,7 +927,7 @@ mod tests {
         store.active_set(a.id).unwrap();
         check(2, 1);
         // A write by another process is read from the database.
-        other.delete_all(a.id).unwrap();
+        other.delete_all(a.id, None).unwrap();
         store.active_set(a.id).unwrap();
         check(2, 2);
     }
@@ -1186,7 +1029,7 @@ mod tests {
         let other = SqliteStore::open(dir.path()).unwrap();
         let a = store.create_tenant("a", false).unwrap();
         let b = store.create_tenant("b", false).unwrap();
-        let is_cached = |tenant: TenantId| lock(&store.active).peek(&tenant).is_some();
+        let is_cached = |tenant: TenantId| store.active.holds(tenant);
         let [c1, c2, c3] = ["C1", "C2", "C3"].map(|code| contract(code, "G1", "F1", "x@e.fr"));
         sync_all(&store, a.id, std::slice::from_ref(&c1));
         assert_eq!(active_keys(&store, a.id), "C1");
@@ -1311,5 +1154,71 @@ mod tests {
         let err = SqliteStore::open(dir.path()).unwrap_err();
         assert!(!err.is_unavailable(), "{err:?}");
         assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    }
+
+    /// The bytes of every row a run left in the database (its row and its change records).
+    fn history_bytes(store: &SqliteStore, run_id: &str) -> (i64, i64) {
+        let conn = Connection::open(store.path()).unwrap();
+        let run: i64 = conn
+            .query_row(
+                "SELECT length(run_id) + length(kind) + 8 + length(outcome) + 8 * 8
+                     + coalesce(length(user_agent), 0) + 8 + 8 + coalesce(length(reverts), 0)
+                     + 8 + coalesce(length(problems), 0) + coalesce(length(payload), 0)
+                 FROM runs WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let changes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM run_changes WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (run, changes)
+    }
+
+    #[test]
+    fn a_resent_unchanged_payload_stores_under_a_kilobyte_of_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let a = store.create_tenant("a", false).unwrap();
+        let set = contracts_of("a", 1000);
+        sync_all(&store, a.id, &set);
+        let version = store.contracts_version(a.id).unwrap();
+        // What the engine records for a sync that changes nothing: the run alone.
+        let run = crate::Run {
+            id: crate::new_run_id().unwrap(),
+            kind: crate::RunKind::Full,
+            received_at: 1_765_000_000_000,
+            outcome: crate::RunOutcome::Applied,
+            summary: sync_core::Summary {
+                same: 1000,
+                ..Default::default()
+            },
+            errors: 0,
+            warnings: 3,
+            user_agent: Some("campus-sync-cli/0.1.0 (push; a school's export job)".into()),
+            based_on: version,
+            version_after: None,
+            reverts: None,
+            decided_at: None,
+        };
+        let write = SyncWrite {
+            based_on: Some(version),
+            run: Some(RunWrite::New {
+                run: &run,
+                changes: &[],
+                problems: None,
+                payload: None,
+            }),
+            ..Default::default()
+        };
+        store.apply_sync(a.id, &write).unwrap();
+        let (bytes, changes) = history_bytes(&store, &run.id);
+        assert_eq!(changes, 0, "no change record");
+        assert!(bytes < 1024, "{bytes} bytes");
+        assert_eq!(store.contracts_version(a.id).unwrap(), version);
     }
 }

@@ -15,6 +15,14 @@ pub fn new_token() -> Result<String, String> {
     Ok(hex(&bytes))
 }
 
+/// A new run id: 16 random bytes from the operating system, hex-encoded (32 characters,
+/// URL-safe, opaque).
+pub fn new_run_id() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
+    Ok(hex(&bytes))
+}
+
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

@@ -12,8 +12,8 @@ use sync_core::KnownAccount;
 use sync_cycle::{CycleData, CycleScope};
 use sync_http::{AppState, Settings};
 use sync_store::{
-    hash_token, ActiveSet, CacheStats, Listing, Page, Result, SqliteStore, Store, StoreError,
-    SyncWrite, Tenant, TenantId,
+    hash_token, ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage,
+    RunWrite, SqliteStore, Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 
 use crate::{contracts, error_code, send, TOKEN_A};
@@ -109,8 +109,8 @@ impl Store for FullDisk {
     ) -> Result<Page> {
         self.inner().page(tenant, listing, offset, limit)
     }
-    fn delete_all(&self, tenant: TenantId) -> Result<()> {
-        self.inner().delete_all(tenant)
+    fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()> {
+        self.inner().delete_all(tenant, run)
     }
     fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>> {
         self.inner().session_models(tenant)
@@ -170,6 +170,53 @@ impl Store for FullDisk {
     ) -> Result<()> {
         self.inner()
             .save_cycle_changes(tenant, before, after, based_on)
+    }
+    fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()> {
+        self.inner().record_run(tenant, run)
+    }
+    fn runs(&self, tenant: TenantId, offset: usize, limit: usize) -> Result<RunPage> {
+        self.inner().runs(tenant, offset, limit)
+    }
+    fn run(&self, tenant: TenantId, run_id: &str) -> Result<Option<Run>> {
+        self.inner().run(tenant, run_id)
+    }
+    fn run_problems(&self, tenant: TenantId, run_id: &str) -> Result<Option<String>> {
+        self.inner().run_problems(tenant, run_id)
+    }
+    fn run_payload(&self, tenant: TenantId, run_id: &str) -> Result<Option<Vec<u8>>> {
+        self.inner().run_payload(tenant, run_id)
+    }
+    fn run_changes(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        filter: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ChangePage> {
+        self.inner()
+            .run_changes(tenant, run_id, filter, offset, limit)
+    }
+    fn settle_run(
+        &self,
+        tenant: TenantId,
+        run_id: &str,
+        outcome: RunOutcome,
+        decided_at: i64,
+    ) -> Result<bool> {
+        self.inner().settle_run(tenant, run_id, outcome, decided_at)
+    }
+    fn expire_runs(
+        &self,
+        tenant: Option<TenantId>,
+        received_before: i64,
+        decided_at: i64,
+    ) -> Result<usize> {
+        self.inner()
+            .expire_runs(tenant, received_before, decided_at)
+    }
+    fn prune_runs(&self, received_before: i64) -> Result<usize> {
+        self.inner().prune_runs(received_before)
     }
 }
 

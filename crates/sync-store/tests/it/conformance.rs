@@ -78,3 +78,23 @@ fn a_restart_keeps_everything() {
 fn delete_all() {
     check(conformance::delete_all);
 }
+
+#[test]
+fn runs_are_recorded_and_listed() {
+    check(conformance::runs_are_recorded_and_listed);
+}
+
+#[test]
+fn held_runs_are_decided() {
+    check(conformance::held_runs_are_decided);
+}
+
+#[test]
+fn reverts_are_recorded() {
+    check(conformance::reverts_are_recorded);
+}
+
+#[test]
+fn runs_are_pruned() {
+    check(conformance::runs_are_pruned);
+}
