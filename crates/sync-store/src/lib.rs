@@ -1,9 +1,11 @@
-//! `sync-store`: what the server keeps, behind the [`Store`] trait, and its SQLite backend.
+//! `sync-store`: what the server keeps, behind the [`Store`] trait, and its backends: SQLite
+//! ([`SqliteStore`], embedded, the default) and PostgreSQL (`PostgresStore`, cargo feature
+//! `postgres`, one database several server instances share).
 //!
 //! Tenants and their hashed tokens, each tenant's contracts (active and archived), session
 //! models, group calendars and absences. The trait is blocking and object safe: the server
-//! calls it from `spawn_blocking`, and a PostgreSQL backend can implement it later with a
-//! connection pool (every method is one statement or one transaction, keyed by tenant).
+//! calls it from `spawn_blocking`; every method is one statement or one transaction, keyed by
+//! tenant.
 //!
 //! ```
 //! use sync_store::{hash_token, SqliteStore, Store, SyncWrite};
@@ -19,8 +21,8 @@
 //! assert_eq!(store.active_set(tenant.id).unwrap().contracts()[0].key(), "C1");
 //! ```
 //!
-//! The schema is numbered migrations per backend (`migrations/sqlite/V1__initial.sql`, ...),
-//! applied when a store opens. Errors keep their cause; [`StoreError::Unavailable`] is the
+//! The schema is numbered migrations per backend (`migrations/sqlite/V1__initial.sql`, ...,
+//! and the same in `migrations/postgres/`), applied when a store opens. Errors keep their cause; [`StoreError::Unavailable`] is the
 //! one a caller may retry (a full disk, a read-only or unreachable database). The behaviour
 //! every backend owes the engine is one suite, the `conformance` module (cargo feature
 //! `conformance`), that each backend's tests run.

@@ -23,8 +23,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{ToSql, Type};
+use postgres::types::ToSql;
 use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction};
 use sync_core::normalize_email;
 use sync_core::rules::{Absence, CalendarEvent, SessionModel};
@@ -36,7 +35,9 @@ use crate::{
     ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage, RunWrite,
     Store, StoreError, SyncWrite, Tenant, TenantId,
 };
+use copy::BinaryRows;
 
+mod copy;
 mod cycle;
 mod runs;
 
@@ -192,6 +193,11 @@ impl std::fmt::Debug for Session {
 
 /// A small pool of connections: at most `size` open, the idle ones kept for the next call, a
 /// closed one dropped (the next call opens another).
+///
+/// **No code holding a connection runs rayon** (parsing, sorting, the derived set run before
+/// or after): callers of the store may be rayon workers (the engine writes inside
+/// `rayon::join`), and a worker waiting here for a connection must not be the one a
+/// connection's holder waits for.
 #[derive(Debug)]
 struct Pool {
     config: Config,
@@ -326,10 +332,17 @@ impl Pool {
                 StoreError::Database { source }
             }
         })?;
-        Ok(Session {
+        let mut session = Session {
             client,
             statements: HashMap::new(),
-        })
+        };
+        // A transaction left open by an instance that stopped without closing its
+        // connection (frozen, cut off) ends after a minute, and with it the tenant lock it
+        // holds; the store's transactions never wait on anything but the database.
+        session
+            .client
+            .batch_execute("SET idle_in_transaction_session_timeout = '60s'")?;
+        Ok(session)
     }
 }
 
@@ -515,48 +528,66 @@ impl PostgresStore {
     }
 }
 
-/// The contract rows (`rows` active, `archived_rows` archived) written by binary `COPY` into a
-/// temporary table dropped at commit, then inserted or updated in `contracts` by one statement.
+/// The contract rows (`rows` active, `archived_rows` archived) written by binary `COPY`: for
+/// a tenant without any contract row (a first load), straight into `contracts`; else into a
+/// temporary table dropped at commit, then inserted or updated in `contracts` by one
+/// statement. Called with the tenant's row locked: no other write adds its rows meanwhile.
 fn copy_contracts(
     db: &mut Db<'_, Transaction<'_>>,
     tenant: TenantId,
     rows: &[ContractRow<'_, '_>],
     archived_rows: &[ContractRow<'_, '_>],
 ) -> Result<()> {
-    db.conn.batch_execute(
-        "CREATE TEMPORARY TABLE contracts_stage (code TEXT, data TEXT, archived BOOLEAN,
-             group_code TEXT, apprentice_code TEXT, apprentice_email TEXT, tutor_code TEXT,
-             tutor_email TEXT, master_code TEXT, master_email TEXT) ON COMMIT DROP",
-    )?;
-    let sink = db
-        .conn
-        .copy_in("COPY contracts_stage FROM STDIN (FORMAT binary)")?;
-    let mut types = [Type::TEXT; 10];
-    types[2] = Type::BOOL;
-    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    let first_load = !db
+        .query_opt(
+            "SELECT EXISTS (SELECT 1 FROM contracts WHERE tenant_id = $1)",
+            &[&tenant],
+        )?
+        .map_or(Ok(false), |row| row.try_get::<_, bool>(0))?;
+    let mut sink = if first_load {
+        db.conn.copy_in(
+            "COPY contracts (tenant_id, code, data, archived, group_code, apprentice_code,
+                 apprentice_email, tutor_code, tutor_email, master_code, master_email)
+             FROM STDIN (FORMAT binary)",
+        )?
+    } else {
+        db.conn.batch_execute(
+            "CREATE TEMPORARY TABLE contracts_stage (tenant_id BIGINT, code TEXT, data TEXT,
+                 archived BOOLEAN, group_code TEXT, apprentice_code TEXT, apprentice_email TEXT,
+                 tutor_code TEXT, tutor_email TEXT, master_code TEXT, master_email TEXT)
+             ON COMMIT DROP",
+        )?;
+        db.conn
+            .copy_in("COPY contracts_stage FROM STDIN (FORMAT binary)")?
+    };
+    let mut copy = BinaryRows::new(&mut sink);
     for (rows, archived) in [(rows, false), (archived_rows, true)] {
         for row in rows {
             let contract = row.contract;
             let [apprentice_email, tutor_email, master_email] = &row.emails;
-            writer.write(&[
-                &contract.key(),
-                &row.json.as_ref(),
-                &archived,
-                &contract.trimmed(Field::CodeGroupe),
-                &contract.trimmed(Field::CodeApprenant),
-                apprentice_email,
-                &contract.trimmed(Field::CodePersonnel),
-                tutor_email,
-                &contract.trimmed(Field::CodeMaitreApprentissage),
-                master_email,
-            ])?;
+            copy.row(11)?;
+            copy.int8(tenant);
+            copy.text(contract.key())?;
+            copy.text(&row.json)?;
+            copy.boolean(archived);
+            copy.text(contract.trimmed(Field::CodeGroupe))?;
+            copy.text(contract.trimmed(Field::CodeApprenant))?;
+            copy.text(apprentice_email)?;
+            copy.text(contract.trimmed(Field::CodePersonnel))?;
+            copy.text(tutor_email)?;
+            copy.text(contract.trimmed(Field::CodeMaitreApprentissage))?;
+            copy.text(master_email)?;
         }
     }
-    writer.finish()?;
+    copy.end()?;
+    sink.finish()?;
+    if first_load {
+        return Ok(());
+    }
     db.conn.execute(
         "INSERT INTO contracts (tenant_id, code, data, archived, group_code, apprentice_code,
              apprentice_email, tutor_code, tutor_email, master_code, master_email)
-         SELECT $1, code, data, archived, group_code, apprentice_code, apprentice_email,
+         SELECT tenant_id, code, data, archived, group_code, apprentice_code, apprentice_email,
              tutor_code, tutor_email, master_code, master_email
          FROM contracts_stage
          ON CONFLICT (tenant_id, code) DO UPDATE SET data = excluded.data,
@@ -565,7 +596,7 @@ fn copy_contracts(
              apprentice_email = excluded.apprentice_email, tutor_code = excluded.tutor_code,
              tutor_email = excluded.tutor_email, master_code = excluded.master_code,
              master_email = excluded.master_email",
-        &[&tenant],
+        &[],
     )?;
     Ok(())
 }
@@ -721,20 +752,22 @@ impl Store for PostgresStore {
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
         let version = self.contracts_version(tenant)?;
         self.active.get_or_read(tenant, version, || {
-            self.read_snapshot(|db| {
-                // The version and the rows of one snapshot.
+            // The version and the rows of one snapshot; parsed (on every core) once the
+            // connection is given back.
+            let (version, rows) = self.read_snapshot(|db| {
                 let version = contracts_version(db, tenant)?;
                 let rows = db.query(
                     "SELECT data FROM contracts WHERE tenant_id = $1 AND NOT archived",
                     &[&tenant],
                 )?;
-                let objects = rows
-                    .iter()
-                    .map(|row| row.try_get::<_, &str>(0))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let set = ActiveSet::from_objects(objects)?;
-                Ok((version, Arc::new(set)))
-            })
+                Ok((version, rows))
+            })?;
+            let objects = rows
+                .iter()
+                .map(|row| row.try_get::<_, &str>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let set = ActiveSet::from_objects(objects)?;
+            Ok((version, Arc::new(set)))
         })
     }
 

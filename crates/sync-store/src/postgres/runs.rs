@@ -5,11 +5,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::Type;
 use postgres::{GenericClient, Row, Transaction};
 use sync_core::Summary;
 
+use super::copy::BinaryRows;
 use super::Db;
 use crate::{
     ChangeKind, ChangePage, ChangeRecord, Result, Run, RunKind, RunOutcome, RunPage, RunWrite,
@@ -70,15 +69,12 @@ pub(super) fn insert_changes(
     for row in &archived_rows {
         archived.insert(row.try_get(0)?, row.try_get(1)?);
     }
-    let sink = db.conn.copy_in(
+    let mut sink = db.conn.copy_in(
         "COPY run_changes (tenant_id, run_id, position, code, change, fields, previous,
              last_name, first_name, group_code, group_name, site_code, site_name, search)
          FROM STDIN (FORMAT binary)",
     )?;
-    let mut types = [Type::TEXT; 14];
-    types[0] = Type::INT8;
-    types[2] = Type::INT8;
-    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    let mut copy = BinaryRows::new(&mut sink);
     for (position, change) in changes.iter().enumerate() {
         let previous = match &change.previous {
             Some(previous) => Some(previous.as_ref()),
@@ -87,24 +83,24 @@ pub(super) fn insert_changes(
             }
             None => None,
         };
-        writer.write(&[
-            &tenant,
-            &run.id,
-            &count(position),
-            &change.code.as_ref(),
-            &change.change.name(),
-            &change.fields.as_ref(),
-            &previous,
-            &change.last_name.as_ref(),
-            &change.first_name.as_ref(),
-            &change.group_code.as_ref(),
-            &change.group_name.as_ref(),
-            &change.site_code.as_ref(),
-            &change.site_name.as_ref(),
-            &change.search_text(),
-        ])?;
+        copy.row(14)?;
+        copy.int8(tenant);
+        copy.text(&run.id)?;
+        copy.int8(count(position));
+        copy.text(&change.code)?;
+        copy.text(change.change.name())?;
+        copy.text(&change.fields)?;
+        copy.text_or_null(previous)?;
+        copy.text(&change.last_name)?;
+        copy.text(&change.first_name)?;
+        copy.text(&change.group_code)?;
+        copy.text(&change.group_name)?;
+        copy.text(&change.site_code)?;
+        copy.text(&change.site_name)?;
+        copy.text(&change.search_text())?;
     }
-    writer.finish()?;
+    copy.end()?;
+    sink.finish()?;
     Ok(())
 }
 

@@ -322,3 +322,63 @@ fn a_new_schema_is_at_the_last_migration_and_connects_again() {
     assert_eq!(versions(), files);
     store.create_tenant("a", false).unwrap();
 }
+
+#[test]
+fn unconditional_syncs_through_two_instances_are_both_applied_in_turn() {
+    let Some(schema) = new_schema() else {
+        return;
+    };
+    let stores = [Arc::new(connect(&schema)), Arc::new(connect(&schema))];
+    let tenant = stores[0].create_tenant("a", false).unwrap().id;
+    sync(stores[0].as_ref(), tenant, &contracts("Z", 10, "G0"), None).unwrap();
+    let sets = Arc::new([contracts("A", 2000, "G1"), contracts("B", 2000, "G2")]);
+    let start = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = (0..2)
+        .map(|i| {
+            let (store, sets, start) = (stores[i].clone(), sets.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                sync(store.as_ref(), tenant, &sets[i], None)
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    // Two writes, one after the other: two versions, every contract of both.
+    assert_eq!(stores[1].contracts_version(tenant).unwrap(), 3);
+    for store in &stores {
+        assert_eq!(store.active_set(tenant).unwrap().len(), 4010);
+    }
+}
+
+#[test]
+fn a_pool_of_one_connection_serves_many_threads_in_turn() {
+    let Some(schema) = new_schema() else {
+        return;
+    };
+    let options = PostgresOptions {
+        pool_size: 1,
+        ..PostgresOptions::default()
+    };
+    let store = Arc::new(PostgresStore::connect(schema.url(), options).unwrap());
+    let tenant = store.create_tenant("a", false).unwrap().id;
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let set = contracts(&format!("T{i}-"), 50, "G1");
+                for _ in 0..5 {
+                    sync(store.as_ref(), tenant, &set, None)?;
+                    store.page(tenant, sync_store::Listing::Transmitted, 0, 10)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    assert_eq!(store.contracts_version(tenant).unwrap(), 40);
+    assert_eq!(store.active_set(tenant).unwrap().len(), 400);
+}
