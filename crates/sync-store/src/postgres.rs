@@ -270,6 +270,22 @@ impl Drop for Pooled<'_> {
     }
 }
 
+/// The idle connections are closed on a thread of their own: closing a `postgres::Client`
+/// blocks on the client's runtime, which panics on an async runtime's worker thread, where a
+/// server drops its last handle on the store when it stops.
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let idle = std::mem::take(&mut state.idle);
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
+}
+
 impl Pool {
     /// A connection: an idle one, a new one while fewer than `size` are open, else the first
     /// one freed within `acquire_timeout`.

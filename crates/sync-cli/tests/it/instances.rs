@@ -554,6 +554,7 @@ fn kill_9_in_the_middle_of_a_sync_leaves_the_old_set_or_the_new_one() {
 
 /// A tenant created with `sync-cli tenant create` on the database while both instances run:
 /// its token is valid on both at once, and what it syncs through one is listed by the other.
+/// Then SIGTERM stops one gracefully (exit 0) while the other answers.
 #[test]
 fn a_tenant_created_with_the_cli_works_through_both() {
     on_each_database(|shared| async move {
@@ -595,6 +596,13 @@ fn a_tenant_created_with_the_cli_works_through_both() {
         assert_eq!(listed["total"], 50, "{listed}");
         // The other tenant sees none of it.
         assert!(instances.transmitted(1).await.is_empty());
+
+        // SIGTERM stops an instance gracefully (exit 0), its store closed.
+        let mut instances = instances;
+        instances.servers[0].signal("TERM");
+        assert_eq!(instances.servers[0].exit_code(), Some(0));
+        let (status, _) = instances.get(1, "/healthz").await;
+        assert_eq!(status, 200);
     });
 }
 
