@@ -176,6 +176,64 @@ fn a_write_through_one_instance_is_seen_by_the_other_at_its_next_call() {
     // The first derived its set from its own write: no read.
     assert_eq!(active_keys(&first, tenant.id), "C00000 C00002");
     assert_eq!(first.cache_stats().misses, 1);
+    // A token, calendars, absences, models and cycle data written through one instance are
+    // read by the other at once.
+    first
+        .add_token(tenant.id, &sync_store::hash_token("t"))
+        .unwrap();
+    assert_eq!(
+        second
+            .tenant_by_token_hash(&sync_store::hash_token("t"))
+            .unwrap(),
+        Some(tenant.clone())
+    );
+    for round in 0..2 {
+        let event = sync_core::rules::CalendarEvent {
+            uid: Some("e1".into()),
+            summary: None,
+            start: format!("2025-09-0{}T08:00:00Z", round + 1),
+            end: "2025-12-31T10:00:00Z".into(),
+            location: None,
+            description: None,
+        };
+        first
+            .replace_events(tenant.id, "G1", std::slice::from_ref(&event), None)
+            .unwrap();
+        assert_eq!(second.events(tenant.id, "G1").unwrap(), [event]);
+        let absence = sync_core::rules::Absence {
+            start: format!("0{}/09/2025-08:00", round + 1),
+            end: "01/09/2025-12:00".into(),
+            kind: sync_core::rules::AbsenceKind::Absence,
+            justified: round == 1,
+            reason: None,
+        };
+        first
+            .replace_absences(
+                tenant.id,
+                "c00000@e.fr",
+                std::slice::from_ref(&absence),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            second.absences(tenant.id, "C00000@e.fr").unwrap(),
+            [absence]
+        );
+        let models = [sync_core::rules::SessionModel {
+            formation: format!("F{round}"),
+            year: "Y".into(),
+            site: None,
+            period: None,
+        }];
+        first.set_session_models(tenant.id, &models).unwrap();
+        assert_eq!(second.session_models(tenant.id).unwrap(), models);
+        let data = sync_cycle::CycleData {
+            next_entry: round + 5,
+            ..sync_cycle::CycleData::default()
+        };
+        first.set_cycle_data(tenant.id, &data).unwrap();
+        assert_eq!(second.cycle_data(tenant.id).unwrap(), data);
+    }
 }
 
 #[test]
@@ -381,4 +439,59 @@ fn a_pool_of_one_connection_serves_many_threads_in_turn() {
     }
     assert_eq!(store.contracts_version(tenant).unwrap(), 40);
     assert_eq!(store.active_set(tenant).unwrap().len(), 400);
+}
+
+#[test]
+fn a_write_waits_for_the_tenant_lock_and_a_call_without_a_free_connection_is_unavailable() {
+    let Some(schema) = new_schema() else {
+        return;
+    };
+    let options = PostgresOptions {
+        pool_size: 1,
+        acquire_timeout: std::time::Duration::from_millis(50),
+        ..PostgresOptions::default()
+    };
+    let name = format!("campus_wait_{}", schema.name());
+    let url = format!("{}&application_name={name}", schema.url());
+    let store = Arc::new(PostgresStore::connect(&url, options).unwrap());
+    let tenant = store.create_tenant("a", false).unwrap().id;
+    // Another instance's write holds the tenant's row.
+    let mut other = postgres::Client::connect(schema.url(), postgres::NoTls).unwrap();
+    let mut holding = other.transaction().unwrap();
+    holding
+        .execute(
+            "SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
+            &[&tenant],
+        )
+        .unwrap();
+    // This store's sync takes its only connection and waits for the row.
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || sync(store.as_ref(), tenant, &contracts("C", 5, "G1"), None))
+    };
+    let mut admin = postgres::Client::connect(schema.url(), postgres::NoTls).unwrap();
+    while admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE application_name = $1 AND wait_event_type = 'Lock'",
+            &[&name],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        std::thread::yield_now();
+    }
+    // No free connection: unavailable, worth a retry.
+    let err = store.contracts_version(tenant).unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    assert!(
+        err.to_string().contains("no free database connection"),
+        "{err}"
+    );
+    // The other write ends: this one goes on, after it.
+    holding.commit().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(store.contracts_version(tenant).unwrap(), 1);
+    assert_eq!(store.active_set(tenant).unwrap().len(), 5);
 }
