@@ -21,6 +21,7 @@ mod lms_import;
 mod output;
 mod progress;
 mod push;
+pub mod runs;
 mod server;
 mod validate;
 
@@ -111,6 +112,21 @@ file, or server unreachable or failing (5xx) after the retries.
 Example:
   SYNC_TOKEN=... sync-cli lms-import cycles.json --url http://127.0.0.1:8080")]
     LmsImport(LmsImportArgs),
+    /// The history of a server's syncs (runs); approve or reject a held sync, undo the latest.
+    #[command(after_help = "\
+Every full sync, delta sync and sandbox delete is a run, whatever its outcome (applied,
+refused, held by the mass-removal guard). A held run waits for `runs approve` or `runs reject`
+(or expires, serve --hold-for); `runs revert` undoes the latest run that changed the contracts.
+
+Exit codes: 0 done, 1 refused by the server (4xx, e.g. 409 not_held, stale_hold, not_latest),
+2 usage error, or server unreachable or failing (5xx) after the retries.
+
+Examples:
+  SYNC_TOKEN=... sync-cli runs list --url http://127.0.0.1:8080
+  sync-cli runs show 4f9c2d7e0b1a4c3d8e6f5a4b3c2d1e0f --url http://127.0.0.1:8080 --format json
+  sync-cli runs approve 4f9c2d7e0b1a4c3d8e6f5a4b3c2d1e0f --url http://127.0.0.1:8080
+  sync-cli runs revert 4f9c2d7e0b1a4c3d8e6f5a4b3c2d1e0f --url http://127.0.0.1:8080 --allow-mass-removal")]
+    Runs(runs::RunsArgs),
     /// Run the HTTP API of document 000 on an embedded SQLite database, or on PostgreSQL.
     #[command(after_help = "\
 The store is SQLite in --data DIR (nothing to install), or a PostgreSQL database given by
@@ -276,6 +292,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => gen::run(&args),
         Command::Push(args) => push::run(&args),
+        Command::Runs(args) => runs::run(&args),
         Command::LmsImport(args) => lms_import::run(&args),
         Command::Serve(args) => server::serve(args),
         Command::Tenant(args) => server::tenant(args),
@@ -380,6 +397,10 @@ mod tests {
                     a.metrics,
                     a.cache_mb
                 ),
+                Command::Runs(a) => format!(
+                    "runs {:?} {:?} token={:?} {:?} {} {}",
+                    a.command, a.url, a.token, a.format, a.timeout, a.retries
+                ),
                 Command::Tenant(a) => match a.command {
                     server::TenantCommand::Create(c) => {
                         format!(
@@ -394,6 +415,58 @@ mod tests {
             Err(err) => format!("error {:?}", err.kind()),
         };
         assert_eq!(got, expected, "for `{line}`");
+    }
+
+    #[test]
+    fn runs_commands() {
+        check(
+            "runs list --url http://h --token t",
+            "runs List(PageArgs { limit: 50, page: 1 }) Some(\"http://h\") token=Some(\"t\") Text 60 3",
+        );
+        check(
+            "runs show abc --limit 10 --page 2 --url http://h --token t --format json",
+            "runs Show { id: \"abc\", page: PageArgs { limit: 10, page: 2 } } Some(\"http://h\") token=Some(\"t\") Json 60 3",
+        );
+        check(
+            "runs --url http://h revert abc --allow-mass-removal --token t",
+            "runs Revert { id: \"abc\", allow_mass_removal: true } Some(\"http://h\") token=Some(\"t\") Text 60 3",
+        );
+        check(
+            "runs approve abc --url http://h --token t --retries 0 --timeout 5",
+            "runs Approve { id: \"abc\" } Some(\"http://h\") token=Some(\"t\") Text 5 0",
+        );
+        check("runs reject", "error MissingRequiredArgument");
+        check("runs list --limit 0", "error ValueValidation");
+        check("runs forget abc", "error InvalidSubcommand");
+    }
+
+    #[test]
+    fn serve_durations() {
+        let serve = |line: &str| {
+            let args = std::iter::once("sync-cli").chain(line.split_whitespace());
+            match parse_args(args).map(|cli| cli.command) {
+                Ok(Command::Serve(a)) => Ok((a.hold_for.as_secs(), a.keep_runs_for.as_secs())),
+                Ok(_) => Err("another command".to_owned()),
+                Err(err) => Err(format!("{:?}", err.kind())),
+            }
+        };
+        assert_eq!(serve("serve --data d"), Ok((72 * 3600, 90 * 86_400)));
+        assert_eq!(
+            serve("serve --data d --hold-for 2s --keep-runs-for 3d"),
+            Ok((2, 3 * 86_400))
+        );
+        assert_eq!(
+            serve("serve --data d --hold-for 30m"),
+            Ok((1800, 90 * 86_400))
+        );
+        assert_eq!(
+            serve("serve --data d --hold-for 3w"),
+            Err("ValueValidation".into())
+        );
+        assert_eq!(
+            serve("serve --data d --keep-runs-for 0d"),
+            Err("ValueValidation".into())
+        );
     }
 
     #[test]

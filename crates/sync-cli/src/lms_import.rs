@@ -5,11 +5,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
-use reqwest::Url;
+use anyhow::Context;
 use serde_json::Value;
 
-use crate::push::{body, excerpt, refusal, Request};
+use crate::push::{api_url, body, excerpt, http_client, refusal, runtime, Request};
 use crate::{LmsImportArgs, EXIT_FAILURE, EXIT_PROBLEMS};
 
 /// The import route under the base URL.
@@ -28,25 +27,11 @@ pub(crate) fn run(args: &LmsImportArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_PROBLEMS));
     }
-    let url = format!("{}{IMPORT_PATH}", args.url.trim_end_matches('/'));
-    let url = Url::parse(&url).with_context(|| format!("invalid --url {}", args.url))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        bail!(
-            "invalid --url {}: expected an http:// or https:// address",
-            args.url
-        );
-    }
-    let timeout = Duration::from_secs(args.timeout);
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .build()
-        .context("cannot start the HTTP client")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let url = api_url(&args.url, IMPORT_PATH)?;
+    let client = http_client(Duration::from_secs(args.timeout))?;
+    let runtime = runtime()?;
     let request = Request {
+        method: reqwest::Method::POST,
         client: &client,
         url: &url,
         token: &args.token,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
-use reqwest::{StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use sync_core::Summary;
@@ -57,16 +57,10 @@ pub(crate) fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     let contracts = checked.contracts();
     drop(checked);
 
-    let client = reqwest::Client::builder()
-        .timeout(args.timeout())
-        .connect_timeout(args.timeout().min(Duration::from_secs(10)))
-        .build()
-        .context("cannot start the HTTP client")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let client = http_client(args.timeout())?;
+    let runtime = runtime()?;
     let request = Request {
+        method: Method::POST,
         client: &client,
         url: &url,
         token: &args.token,
@@ -102,7 +96,11 @@ pub(crate) fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
 
 /// The route's URL under the base URL.
 fn endpoint(base: &str, dry_run: bool) -> anyhow::Result<Url> {
-    let path = if dry_run { DIFF_PATH } else { SYNC_PATH };
+    api_url(base, if dry_run { DIFF_PATH } else { SYNC_PATH })
+}
+
+/// `path` under the base URL of `--url` (an http:// or https:// address).
+pub(crate) fn api_url(base: &str, path: &str) -> anyhow::Result<Url> {
     let url = format!("{}{path}", base.trim_end_matches('/'));
     let url = Url::parse(&url).with_context(|| format!("invalid --url {base}"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -111,8 +109,31 @@ fn endpoint(base: &str, dry_run: bool) -> anyhow::Result<Url> {
     Ok(url)
 }
 
-/// One POST of the file, retried.
+/// The `User-Agent` of the CLI's requests (servers record it with the runs it starts).
+pub(crate) const USER_AGENT: &str = concat!("sync-cli/", env!("CARGO_PKG_VERSION"));
+
+/// The HTTP client of the CLI's commands: this time limit per attempt, the CLI's user agent.
+pub(crate) fn http_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(USER_AGENT)
+        .build()
+        .context("cannot start the HTTP client")
+}
+
+/// The runtime the CLI's requests run on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// One request, retried.
 pub(crate) struct Request<'r> {
+    /// GET or POST.
+    pub method: Method,
     pub client: &'r reqwest::Client,
     pub url: &'r Url,
     pub token: &'r str,
@@ -155,14 +176,16 @@ impl Request<'_> {
     }
 
     async fn once(&self) -> reqwest::Result<(StatusCode, Bytes)> {
-        let response = self
+        let mut request = self
             .client
-            .post(self.url.clone())
-            .bearer_auth(self.token)
-            .header(CONTENT_TYPE, "application/json")
-            .body(self.body.clone())
-            .send()
-            .await?;
+            .request(self.method.clone(), self.url.clone())
+            .bearer_auth(self.token);
+        if !self.body.is_empty() {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(self.body.clone());
+        }
+        let response = request.send().await?;
         let status = response.status();
         Ok((status, response.bytes().await?))
     }

@@ -87,6 +87,14 @@ pub struct ServeArgs {
     /// least recently are dropped first and read back from the database when needed.
     #[arg(long, default_value_t = 512, value_name = "MB")]
     pub cache_mb: u64,
+    /// How long a sync held by the mass-removal guard waits to be approved or rejected
+    /// before it expires: a whole number and a unit, s, m, h or d (30s, 72h, 3d).
+    #[arg(long, default_value = "72h", value_name = "DURATION", value_parser = sync_engine::parse_duration)]
+    pub hold_for: Duration,
+    /// How long runs (the history of syncs) are kept, as --hold-for; contracts are never
+    /// pruned.
+    #[arg(long, default_value = "90d", value_name = "DURATION", value_parser = sync_engine::parse_duration)]
+    pub keep_runs_for: Duration,
     /// Format of the log lines on stderr.
     #[arg(long, value_enum, default_value_t, env = "SYNC_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -178,6 +186,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         metrics: args.metrics,
         cache_mb: usize::try_from(args.cache_mb).unwrap_or(usize::MAX),
+        hold_for: args.hold_for,
+        keep_runs_for: args.keep_runs_for,
     };
     sync_http::init_tracing(args.log_format.into());
     let runtime = tokio::runtime::Builder::new_multi_thread()

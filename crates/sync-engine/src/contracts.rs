@@ -8,11 +8,18 @@ use sync_core::rules::{
     SessionModel,
 };
 use sync_core::{Contract, Diff, Field, Payload, Problem, Report, Summary};
-use sync_store::{SyncWrite, Tenant, TenantId};
+pub use sync_store::ChangeKind;
+use sync_store::{RunKind, RunOutcome, RunWrite, SyncWrite, Tenant, TenantId};
 
 use crate::error::EngineError;
 use crate::objects::ContractObjects;
+use crate::runs::{change_records, held_payload, problems_json, Recording};
 use crate::Engine;
+
+/// A new run id, or the error of a system without randomness.
+pub(crate) fn new_run_id() -> Result<String, EngineError> {
+    sync_store::new_run_id().map_err(EngineError::NoRandomness)
+}
 
 /// What a sync is given.
 #[derive(Debug, Clone)]
@@ -35,26 +42,46 @@ pub struct ChangesInput<'b> {
 }
 
 /// How to apply a sync.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncOptions {
     /// Apply even a sync that archives more than the guard allows (`?allowMassRemoval=true`).
     pub allow_mass_removal: bool,
+    /// Who sent it (an HTTP `User-Agent`), recorded with the run.
+    pub user_agent: Option<String>,
 }
 
-/// How a sync ended.
+/// How a sync ended. Each is a run, recorded with its id.
 #[derive(Debug)]
 pub enum SyncOutcome {
-    /// Written in one transaction.
+    /// Written in one transaction, with its run.
     Applied(Applied),
-    /// Refused by validation: nothing was changed.
+    /// Refused by validation: nothing was changed but the run recorded.
     Refused(Refusal),
-    /// Stopped by the mass-removal guard: nothing was changed.
-    Guarded(MassRemoval),
+    /// Stopped by the mass-removal guard: nothing was changed; the run is held, with its
+    /// payload, for a person to approve or reject.
+    Guarded(Held),
+}
+
+/// A sync stopped by the mass-removal guard and held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// The held run.
+    pub run_id: String,
+    /// What the guard found.
+    pub guard: MassRemoval,
+}
+
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (held as run {})", self.guard, self.run_id)
+    }
 }
 
 /// A sync written to the store.
 #[derive(Debug)]
 pub struct Applied {
+    /// The run: a new one, the held run approved, or a revert.
+    pub run_id: String,
     /// The four counts.
     pub summary: Summary,
     /// The warnings of the sent set (`unknown_field`, `user_name_mismatch`).
@@ -78,18 +105,6 @@ pub struct ContractChange {
     pub fields: Vec<FieldChange>,
 }
 
-/// The kind of a [`ContractChange`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
-    /// Not in the active set before.
-    Added,
-    /// In the active set before, with other values.
-    Updated,
-    /// Not sent: archived.
-    Removed,
-}
-
 /// One changed field, the values as sent (`None`: absent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {
@@ -109,6 +124,8 @@ fn wire_name<S: serde::Serializer>(field: &Field, s: S) -> Result<S::Ok, S::Erro
 /// A sync refused by validation: every problem of the delta, then every problem of the set.
 #[derive(Debug, Clone, Default)]
 pub struct Refusal {
+    /// The refused run (`None` for a dry run, which is not a run).
+    pub run_id: Option<String>,
     /// The problems of a delta's lists (`already_active`, `unknown_contract`, ...), if any.
     pub delta_problems: Vec<ChangeProblem>,
     /// Every problem of the set to sync, warnings included.
@@ -119,6 +136,11 @@ impl Refusal {
     /// The number of errors (warnings left out).
     pub fn errors(&self) -> usize {
         self.report.errors().count() + self.delta_problems.iter().filter(|p| p.is_error()).count()
+    }
+
+    /// The number of warnings.
+    pub fn warnings(&self) -> usize {
+        self.report.problems.len() + self.delta_problems.len() - self.errors()
     }
 }
 
@@ -169,7 +191,7 @@ fn parse<'b>(active: &[Contract<'b>], input: SyncInput<'b>) -> Result<Parsed<'b>
 
 /// The changes of a diff, owned: added and updated contracts in the order sent, then the
 /// removed ones in the stored order.
-fn changes(diff: &Diff<'_, '_>) -> Vec<ContractChange> {
+pub(crate) fn changes(diff: &Diff<'_, '_>) -> Vec<ContractChange> {
     let mut changes =
         Vec::with_capacity(diff.added.len() + diff.updated.len() + diff.removed.len());
     let added = diff.added.iter().map(|&i| (i, None));
@@ -226,33 +248,85 @@ impl Engine {
         input: SyncInput<'_>,
         options: SyncOptions,
     ) -> Result<SyncOutcome, EngineError> {
+        let kind = match input {
+            SyncInput::Full(_) => RunKind::Full,
+            SyncInput::Changes(_) => RunKind::Changes,
+        };
+        let recording = Recording::New {
+            id: new_run_id()?,
+            kind,
+            received_at: self.now_ms(),
+            user_agent: options.user_agent.clone(),
+        };
         let _turn = self.locks.lock(tenant);
-        self.retry_stale(|| self.sync_once(tenant, input.clone(), options))
+        self.retry_stale(|| self.sync_once(tenant, input.clone(), &options, &recording))
     }
 
-    /// One attempt of [`Engine::sync`], the tenant's turn held.
-    fn sync_once(
+    /// One attempt of a sync (or of an approval), the tenant's turn held.
+    pub(crate) fn sync_once(
         &self,
         tenant: TenantId,
         input: SyncInput<'_>,
-        options: SyncOptions,
+        options: &SyncOptions,
+        recording: &Recording,
     ) -> Result<SyncOutcome, EngineError> {
         let store = &*self.store;
         // Read before the set: a set newer than it makes the write stale, never wrong.
         let based_on = store.contracts_version(tenant)?;
+        if let Recording::Approve { held } = recording {
+            if held.based_on != based_on {
+                return Err(EngineError::StaleHold(recording.id().to_owned()));
+            }
+        }
         let active_set = store.active_set(tenant)?;
         let active = active_set.contracts();
-        let checked = match self.check(tenant, active, input)? {
+        let checked = match self.check(tenant, active, input.clone())? {
             Ok(checked) => checked,
-            Err(refusal) => return Ok(SyncOutcome::Refused(refusal)),
+            Err(mut refusal) => {
+                refusal.run_id = Some(recording.id().to_owned());
+                if let Recording::New { .. } = recording {
+                    let mut run = recording.run(RunOutcome::Refused, Summary::default(), based_on);
+                    run.errors = refusal.errors() as u64;
+                    run.warnings = refusal.warnings() as u64;
+                    let problems = problems_json(&refusal)?;
+                    store.record_run(
+                        tenant,
+                        &RunWrite::New {
+                            run: &run,
+                            changes: &[],
+                            problems: Some(&problems),
+                            payload: None,
+                        },
+                    )?;
+                }
+                return Ok(SyncOutcome::Refused(refusal));
+            }
         };
         let (payload, report) = (&checked.0, &checked.1);
         let diff = sync_core::diff(active, payload);
+        let warnings: Vec<Problem> = report.warnings().cloned().collect();
         if !options.allow_mass_removal {
-            if let Err(guarded) =
+            if let Err(guard) =
                 guard_mass_removal(active.len(), diff.removed.len(), payload.contracts.len())
             {
-                return Ok(SyncOutcome::Guarded(guarded));
+                let mut run = recording.run(RunOutcome::Held, diff.summary(), based_on);
+                run.warnings = warnings.len() as u64;
+                let records = change_records(&diff)?;
+                let held = held_payload(&input)?;
+                store.record_run(
+                    tenant,
+                    &RunWrite::New {
+                        run: &run,
+                        changes: &records,
+                        problems: None,
+                        payload: Some(&held),
+                    },
+                )?;
+                tracing::info!(tenant, run = %run.id, removed = guard.removed, "sync held");
+                return Ok(SyncOutcome::Guarded(Held {
+                    run_id: run.id,
+                    guard,
+                }));
             }
         }
         // Each contract serialized once, on every core: for the store and the answer.
@@ -265,20 +339,40 @@ impl Engine {
         let (upsert, upsert_json) = upserted
             .map(|i| (&payload.contracts[i], contracts.get(i)))
             .unzip();
+        let summary = diff.summary();
+        // An approval keeps the records made when the run was held (the same diff).
+        let records = match recording {
+            Recording::New { .. } => change_records(&diff)?,
+            Recording::Approve { .. } => Vec::new(),
+        };
+        let mut run = recording.run(RunOutcome::Applied, summary, based_on);
+        run.warnings = warnings.len() as u64;
         let write = SyncWrite {
             upsert,
             upsert_json,
             archive: diff.removed_contracts().map(Contract::key).collect(),
+            restore_archived: Vec::new(),
             based_on: Some(based_on),
-            ..SyncWrite::default()
+            run: Some(match recording {
+                Recording::New { .. } => RunWrite::New {
+                    run: &run,
+                    changes: &records,
+                    problems: None,
+                    payload: None,
+                },
+                Recording::Approve { held } => RunWrite::Approve {
+                    run_id: &held.id,
+                    decided_at: self.now_ms(),
+                },
+            }),
         };
         // What changed is gathered while the store writes (the database uses one core).
         let (written, changes) =
             rayon::join(|| store.apply_sync(tenant, &write), || changes(&diff));
         written?;
-        let summary = diff.summary();
         tracing::info!(
             tenant,
+            run = %run.id,
             same = summary.same,
             added = summary.added,
             updated = summary.updated,
@@ -286,8 +380,9 @@ impl Engine {
             "sync applied"
         );
         Ok(SyncOutcome::Applied(Applied {
+            run_id: run.id,
             summary,
-            warnings: report.warnings().cloned().collect(),
+            warnings,
             contracts,
             changes,
         }))
@@ -328,6 +423,7 @@ impl Engine {
         let delta_errors = parsed.delta_problems.iter().any(ChangeProblem::is_error);
         if !report.is_valid() || delta_errors {
             return Ok(Err(Refusal {
+                run_id: None,
                 delta_problems: parsed.delta_problems,
                 report,
             }));
@@ -335,13 +431,41 @@ impl Engine {
         Ok(Ok((parsed.payload, report)))
     }
 
-    /// Deletes every contract, calendar and absence of a sandbox tenant.
-    pub fn delete_all(&self, tenant: &Tenant) -> Result<(), EngineError> {
+    /// Deletes every contract, calendar and absence of a sandbox tenant; the delete is a run
+    /// (kind `delete`, its summary the active contracts it removed), recorded in its
+    /// transaction; returns its id. A delete is never reverted: its contracts are gone.
+    pub fn delete_all(
+        &self,
+        tenant: &Tenant,
+        user_agent: Option<&str>,
+    ) -> Result<String, EngineError> {
         if !tenant.sandbox {
             return Err(EngineError::NotSandbox(tenant.name.clone()));
         }
+        let recording = Recording::New {
+            id: new_run_id()?,
+            kind: RunKind::Delete,
+            received_at: self.now_ms(),
+            user_agent: user_agent.map(str::to_owned),
+        };
         let _turn = self.locks.lock(tenant.id);
-        Ok(self.store.delete_all(tenant.id, None)?)
+        let based_on = self.store.contracts_version(tenant.id)?;
+        let removed = self.store.active_set(tenant.id)?.len();
+        let summary = Summary {
+            removed,
+            ..Summary::default()
+        };
+        let run = recording.run(RunOutcome::Applied, summary, based_on);
+        self.store.delete_all(
+            tenant.id,
+            Some(&RunWrite::New {
+                run: &run,
+                changes: &[],
+                problems: None,
+                payload: None,
+            }),
+        )?;
+        Ok(run.id)
     }
 
     /// Replaces a tenant's session models, once checked; contracts they match become

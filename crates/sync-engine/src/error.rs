@@ -1,9 +1,9 @@
 //! Why a use case could not run: the engine's one error type, mapped to statuses or exit codes
 //! by the adapters, in one place each.
 
-use sync_core::rules::AbsenceProblem;
+use sync_core::rules::{AbsenceProblem, MassRemoval};
 use sync_core::ParseError;
-use sync_store::StoreError;
+use sync_store::{RunOutcome, StoreError};
 
 /// A failure of a use case. Refusals of a sync (validation problems, the mass-removal guard)
 /// are not errors but outcomes: see [`SyncOutcome`](crate::SyncOutcome).
@@ -50,4 +50,38 @@ pub enum EngineError {
     /// A calendar is not an iCalendar file, or could not be parsed.
     #[error("{0}")]
     InvalidCalendar(String),
+    /// No run of this id for the tenant (unknown, pruned, or another tenant's).
+    #[error("no run {0}")]
+    RunNotFound(String),
+    /// Approving or rejecting a run that is not held.
+    #[error(
+        "run {run_id} is not held (it is {outcome}): only a held run can be approved or rejected"
+    )]
+    NotHeld {
+        /// The run.
+        run_id: String,
+        /// Its outcome.
+        outcome: RunOutcome,
+    },
+    /// Approving a held run after the tenant's contracts changed: it stays held (reject it,
+    /// or send the export again).
+    #[error(
+        "the contracts changed since run {0} was held: it cannot be approved as it was \
+         computed (it stays held; reject it, or send the export again)"
+    )]
+    StaleHold(String),
+    /// Reverting a run that is not the tenant's latest change of its contracts.
+    #[error("run {run_id} cannot be reverted: {reason}")]
+    NotLatest {
+        /// The run.
+        run_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A revert stopped by the mass-removal guard (nothing written, nothing recorded).
+    #[error("the revert {0}; confirm with allowMassRemoval=true")]
+    RevertGuarded(MassRemoval),
+    /// The system gave no randomness for a run id.
+    #[error("{0}")]
+    NoRandomness(String),
 }

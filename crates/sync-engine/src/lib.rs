@@ -36,38 +36,63 @@
 
 mod absences;
 mod calendar;
+mod clock;
 mod contracts;
 mod cycle;
 mod error;
 mod locks;
 mod objects;
+mod runs;
 
 use std::sync::Arc;
 
 use sync_store::{Store, StoreError};
 
 pub use calendar::{parse_events, CalendarSummary};
+pub use clock::{
+    millis, parse_duration, Clock, DurationError, EngineOptions, ManualClock, SystemClock,
+    DEFAULT_HOLD_FOR, DEFAULT_KEEP_RUNS_FOR,
+};
 pub use contracts::{
-    Applied, ChangeKind, ChangesInput, ContractChange, FieldChange, PreviewOutcome, Refusal,
+    Applied, ChangeKind, ChangesInput, ContractChange, FieldChange, Held, PreviewOutcome, Refusal,
     SyncInput, SyncOptions, SyncOutcome,
 };
 pub use error::EngineError;
 pub use objects::ContractObjects;
+pub use runs::{Upkeep, MAX_RECORDED_PROBLEMS};
+pub use sync_store::{ChangePage, ChangeRecord, Run, RunKind, RunOutcome, RunPage};
 
 /// The use cases over one store; cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Engine {
     store: Arc<dyn Store>,
     locks: locks::TenantLocks,
+    options: EngineOptions,
 }
 
 impl Engine {
-    /// An engine over a store.
+    /// An engine over a store, with the default [`EngineOptions`] (the system clock).
     pub fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_options(store, EngineOptions::default())
+    }
+
+    /// An engine over a store, with these settings and clock.
+    pub fn with_options(store: Arc<dyn Store>, options: EngineOptions) -> Self {
         Engine {
             store,
             locks: locks::TenantLocks::default(),
+            options,
         }
+    }
+
+    /// The engine's settings.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Now, by the engine's clock, in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.options.now_ms()
     }
 
     /// The store, for reads (listings, stored models, absences and events) and tenants.

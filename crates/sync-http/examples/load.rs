@@ -1,7 +1,8 @@
 //! Measures the server on generated data: a POST of N contracts (default 100 000) to a fresh
-//! tenant, the same POST again (all `same`), 10% changed, and GET pages of 1000; on SQLite in
-//! a fresh data directory, or with `--database-url URL` (or `SYNC_DATABASE_URL`) on that
-//! PostgreSQL database, a new tenant each run.
+//! tenant, the same POST again (all `same`), a POST with 10% changed, GET pages of 1000
+//! contracts, and GET of the first load's run with its first and 50th page of 1000 changes; on
+//! SQLite in a fresh data directory, or with `--database-url URL` (or `SYNC_DATABASE_URL`) on
+//! that PostgreSQL database, a new tenant each run.
 //!
 //! `cargo run --release -p sync-http --example load -- [N] [--database-url URL]`
 
@@ -65,19 +66,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let response = request.send().await?;
             let status = response.status();
             let bytes = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, started.elapsed(), bytes.len()))
+            Ok::<_, reqwest::Error>((status, started.elapsed(), bytes))
         }
     };
+    let mut first_run = None;
     for (label, body, query) in [
         ("POST, fresh tenant (all added)", first.clone(), ""),
         ("POST, same payload again (all same)", first, ""),
         ("POST, 10% changed", second, "?allowMassRemoval=true"),
     ] {
-        let (status, took, size) = post(body, query).await?;
+        let (status, took, answer) = post(body, query).await?;
         println!(
             "{label}: {status} in {:.3} s ({:.1} MB answer)",
             took.as_secs_f64(),
-            size as f64 / 1e6
+            answer.len() as f64 / 1e6
+        );
+        // The answer ends with `"runId":"..."}`.
+        if first_run.is_none() {
+            let tail = String::from_utf8_lossy(&answer[answer.len().saturating_sub(100)..]);
+            first_run = tail
+                .rsplit_once("\"runId\":\"")
+                .and_then(|(_, id)| id.split('"').next())
+                .map(str::to_owned);
+        }
+    }
+    let first_run = first_run.ok_or("no runId in the first answer")?;
+    for page in [1, n / 2000] {
+        let url = format!("{base}/api/sync/v1/runs/{first_run}?limit=1000&page={page}");
+        let mut best = f64::MAX;
+        let mut changes = 0;
+        for _ in 0..10 {
+            let started = Instant::now();
+            let response = client.get(&url).bearer_auth(&token).send().await?;
+            let body: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
+            best = best.min(started.elapsed().as_secs_f64());
+            changes = body["changes"].as_array().map_or(0, Vec::len);
+        }
+        println!(
+            "GET the first load's run, page {page} of 1000 changes ({changes} listed): best of 10 {:.1} ms",
+            best * 1000.0
         );
     }
     for page in [1, n / 2000] {

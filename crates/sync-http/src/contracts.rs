@@ -19,7 +19,9 @@ use sync_engine::{
 use sync_store::{Listing, TenantId};
 
 use crate::error::ApiError;
-use crate::extract::{parse_json, parse_nested_object, parse_object, Auth, JsonBytes, Params};
+use crate::extract::{
+    parse_json, parse_nested_object, parse_object, Auth, JsonBytes, Params, UserAgent,
+};
 use crate::metrics::SyncKind;
 use crate::state::{blocking, AppState};
 use crate::wire::{ProblemWire, SummaryWire};
@@ -58,7 +60,7 @@ pub async fn token_check(Auth(tenant): Auth) -> Json<crate::wire::TokenAnswer> {
 }
 
 /// Reads `?allowMassRemoval=`.
-fn allow_mass_removal(query: &Params) -> Result<bool, ApiError> {
+pub(crate) fn allow_mass_removal(query: &Params) -> Result<bool, ApiError> {
     match query.get("allowMassRemoval") {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
@@ -133,9 +135,11 @@ async fn sync(
     query: &Params,
     bytes: Bytes,
     body: SyncBody,
+    user_agent: UserAgent,
 ) -> Result<Response, ApiError> {
     let options = SyncOptions {
         allow_mass_removal: allow_mass_removal(query)?,
+        user_agent: user_agent.0,
     };
     let metrics = state.metrics.clone();
     let kind = match body {
@@ -150,14 +154,14 @@ async fn sync(
         match outcome {
             SyncOutcome::Applied(applied) => Ok(json_bytes(sync_answer(&applied)?)),
             SyncOutcome::Refused(refusal) => Err(refusal.into()),
-            SyncOutcome::Guarded(guarded) => Err(ApiError::MassRemoval(guarded)),
+            SyncOutcome::Guarded(held) => Err(ApiError::Held(held)),
         }
     })
     .await
 }
 
 /// The sync's answer around the contracts' JSON objects already serialized.
-fn sync_answer(applied: &Applied) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn sync_answer(applied: &Applied) -> Result<Vec<u8>, ApiError> {
     let summary = serialize(&SummaryWire::from(applied.summary))?;
     let warnings: Vec<ProblemWire> = applied.warnings.iter().map(ProblemWire::from).collect();
     let warnings = serialize(&warnings)?;
@@ -175,6 +179,8 @@ fn sync_answer(applied: &Applied) -> Result<Vec<u8>, ApiError> {
     out.extend_from_slice(&summary);
     out.extend_from_slice(b",\"warnings\":");
     out.extend_from_slice(&warnings);
+    out.extend_from_slice(b",\"runId\":");
+    out.extend_from_slice(&serialize(&applied.run_id)?);
     out.push(b'}');
     Ok(out)
 }
@@ -198,16 +204,17 @@ struct DiffAnswer<'c, 'a> {
     responses(
         (status = 200, description = "the sync is applied: the active set, the counts, the warnings", body = crate::wire::SyncAnswer),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`), confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
-        (status = 422, description = "a contract breaks a rule of document 000: every problem in `details` (`validation_failed`); nothing changed", body = crate::openapi::ErrorBody)),
+        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`): it is held as a run (`runId` in the error object) to approve or reject, or confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
+        (status = 422, description = "a contract breaks a rule of document 000: every problem in `details` (`validation_failed`), the refused run's `runId` in the error object; nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_contracts(
     State(state): State<AppState>,
     Auth(tenant): Auth,
     query: Params,
+    user_agent: UserAgent,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Response, ApiError> {
-    sync(state, tenant.id, &query, bytes, SyncBody::Full).await
+    sync(state, tenant.id, &query, bytes, SyncBody::Full, user_agent).await
 }
 
 /// Merges a delta into the active set, then syncs the merged set.
@@ -218,16 +225,25 @@ pub async fn post_contracts(
     responses(
         (status = 200, description = "the merged set is synced, as `POST /api/sync/v2/contrats`", body = crate::wire::SyncAnswer),
         (status = 400, description = "not JSON, or not the shape this route takes (`invalid_json`, naming where), or a bad or repeated parameter (`invalid_parameter`)", body = crate::openapi::ErrorBody),
-        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`), confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
-        (status = 422, description = "every problem of the delta and of the merged set (`validation_failed`); nothing changed", body = crate::openapi::ErrorBody)),
+        (status = 409, description = "the sync would archive more than 30% of the active contracts (`mass_removal`): it is held as a run (`runId` in the error object) to approve or reject, or confirm with `allowMassRemoval=true`; or another server on the same database kept changing the active set while this sync was computed (`conflict`), send it again; nothing changed", body = crate::openapi::ErrorBody),
+        (status = 422, description = "every problem of the delta and of the merged set (`validation_failed`), the refused run's `runId` in the error object; nothing changed", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_changes(
     State(state): State<AppState>,
     Auth(tenant): Auth,
     query: Params,
+    user_agent: UserAgent,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Response, ApiError> {
-    sync(state, tenant.id, &query, bytes, SyncBody::Changes).await
+    sync(
+        state,
+        tenant.id,
+        &query,
+        bytes,
+        SyncBody::Changes,
+        user_agent,
+    )
+    .await
 }
 
 /// The same checks and diff as the sync, nothing written.
@@ -267,7 +283,7 @@ pub async fn post_diff(
 }
 
 /// `?limit=&page=` as (offset, limit).
-fn paging(query: &Params) -> Result<(usize, usize), ApiError> {
+pub(crate) fn paging(query: &Params) -> Result<(usize, usize), ApiError> {
     let positive = |name: &str, default: usize| -> Result<usize, ApiError> {
         match query.get(name) {
             None => Ok(default),
@@ -355,17 +371,18 @@ pub async fn get_transmitted(
 
 /// Deletes every contract, calendar and absence of a sandbox tenant.
 #[utoipa::path(delete, path = "/api/sync/v1/contrats", tag = "contrats",
-    responses((status = 200, description = "everything of the tenant is deleted", body = crate::wire::DeletedAnswer),
+    responses((status = 200, description = "everything of the tenant is deleted (a run of kind `delete`, `runId`)", body = crate::wire::DeletedAnswer),
               (status = 400, description = "a query parameter given twice (`invalid_parameter`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "not a sandbox tenant (`forbidden`)", body = crate::openapi::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete_contracts(
     State(state): State<AppState>,
     Auth(tenant): Auth,
+    user_agent: UserAgent,
 ) -> Result<Json<Value>, ApiError> {
     let engine = state.engine.clone();
-    blocking(move || Ok(engine.delete_all(&tenant)?)).await?;
-    Ok(Json(json!({"deleted": true})))
+    let run_id = blocking(move || Ok(engine.delete_all(&tenant, user_agent.0.as_deref())?)).await?;
+    Ok(Json(json!({"deleted": true, "runId": run_id})))
 }
 
 /// The tenant's session models.

@@ -289,7 +289,11 @@ pub async fn import(call: CycleCall) -> Result<Json<Value>, ApiError> {
                 details,
             }
         } else {
-            ApiError::Validation { message, details }
+            ApiError::Validation {
+                message,
+                details,
+                run_id: None,
+            }
         }
     })?;
     Ok(Json(json!({"isSuccess": true, "imported": summary})))

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sync_core::rules::MassRemoval;
-use sync_engine::{EngineError, Refusal};
+use sync_engine::{EngineError, Held, Refusal};
 use sync_store::StoreError;
 
 /// Everything a request can end with other than success.
@@ -51,13 +51,32 @@ pub enum ApiError {
         message: String,
         /// Every problem, as the core serializes them.
         details: Vec<Value>,
+        /// The refused run, when the request was a sync (answered in the error object).
+        run_id: Option<String>,
     },
     /// A calendar could not be fetched or parsed (422).
     #[error("{0}")]
     Calendar(String),
-    /// The sync would archive too much of the active set (409).
+    /// A revert would archive too much of the active set (409 `mass_removal`).
     #[error(transparent)]
     MassRemoval(#[from] MassRemoval),
+    /// A sync would archive too much of the active set: held as a run (409 `mass_removal`,
+    /// its `runId` in the error object).
+    #[error(
+        "{} It is held as run {}: approve it (POST /api/sync/v1/runs/{}/approve) or reject it, \
+         or send it again with ?allowMassRemoval=true; nothing was changed",
+        .0.guard, .0.run_id, .0.run_id
+    )]
+    Held(Held),
+    /// Approving or rejecting a run that is not held (409 `not_held`).
+    #[error("{0}")]
+    NotHeld(String),
+    /// Approving a held run after the contracts changed (409 `stale_hold`).
+    #[error("{0}")]
+    StaleHold(String),
+    /// Reverting a run that is not the latest change (409 `not_latest`).
+    #[error("{0}")]
+    NotLatest(String),
     /// Other writers (another server on the same database) kept changing the data this
     /// write was computed from: nothing was written, the request may be sent again (409).
     #[error("{0}")]
@@ -79,6 +98,7 @@ impl ApiError {
                 .iter()
                 .filter_map(|p| serde_json::to_value(p).ok())
                 .collect(),
+            run_id: None,
         }
     }
 }
@@ -109,6 +129,12 @@ impl From<EngineError> for ApiError {
                 ApiError::NotFound(message)
             }
             EngineError::InvalidCalendar(_) => ApiError::Calendar(message),
+            EngineError::RunNotFound(_) => ApiError::NotFound(message),
+            EngineError::NotHeld { .. } => ApiError::NotHeld(message),
+            EngineError::StaleHold(_) => ApiError::StaleHold(message),
+            EngineError::NotLatest { .. } => ApiError::NotLatest(message),
+            EngineError::RevertGuarded(guard) => ApiError::MassRemoval(guard),
+            EngineError::NoRandomness(_) => ApiError::Internal(message),
         }
     }
 }
@@ -134,6 +160,7 @@ impl From<Refusal> for ApiError {
                 refusal.errors()
             ),
             details,
+            run_id: refusal.run_id,
         }
     }
 }
@@ -142,6 +169,11 @@ impl ApiError {
     /// The status and the JSON body this error is answered with.
     pub(crate) fn status_and_body(self) -> (StatusCode, Value) {
         let message = self.to_string();
+        let run_id = match &self {
+            ApiError::Validation { run_id, .. } => run_id.clone(),
+            ApiError::Held(held) => Some(held.run_id.clone()),
+            _ => None,
+        };
         let (status, code, details) = match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", vec![]),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", vec![]),
@@ -163,11 +195,14 @@ impl ApiError {
                 "calendar_unusable",
                 vec![],
             ),
-            ApiError::MassRemoval(m) => (
+            ApiError::MassRemoval(m) | ApiError::Held(Held { guard: m, .. }) => (
                 StatusCode::CONFLICT,
                 "mass_removal",
                 vec![json!({"active": m.active, "removed": m.removed, "remaining": m.remaining})],
             ),
+            ApiError::NotHeld(_) => (StatusCode::CONFLICT, "not_held", vec![]),
+            ApiError::StaleHold(_) => (StatusCode::CONFLICT, "stale_hold", vec![]),
+            ApiError::NotLatest(_) => (StatusCode::CONFLICT, "not_latest", vec![]),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", vec![]),
             ApiError::Store(e) if e.is_unavailable() => {
                 tracing::error!(error = %message, "store unavailable");
@@ -178,7 +213,10 @@ impl ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", vec![])
             }
         };
-        let body = json!({"error": {"code": code, "message": message, "details": details}});
+        let mut body = json!({"error": {"code": code, "message": message, "details": details}});
+        if let Some(run_id) = run_id {
+            body["error"]["runId"] = Value::String(run_id);
+        }
         (status, body)
     }
 }

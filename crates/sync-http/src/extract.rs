@@ -243,3 +243,26 @@ fn not_json(error: serde_json::Error) -> ApiError {
         details: vec![],
     }
 }
+
+/// The request's `User-Agent`, recorded with the runs it starts: trimmed, at most
+/// [`USER_AGENT_MAX`] characters, `None` when absent, blank or not visible ASCII.
+#[derive(Debug, Clone, Default)]
+pub struct UserAgent(pub Option<String>);
+
+/// The longest `User-Agent` recorded, in characters (the rest is cut).
+pub const USER_AGENT_MAX: usize = 256;
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.chars().take(USER_AGENT_MAX).collect());
+        Ok(UserAgent(agent))
+    }
+}

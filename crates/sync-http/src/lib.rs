@@ -46,6 +46,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod runs;
 pub mod state;
 pub mod wire;
 
@@ -66,7 +67,7 @@ use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
 
 pub use error::ApiError;
-pub use state::{AppState, Settings};
+pub use state::{blocking, AppState, Settings};
 
 /// The routes of document 000, without state: merge others into it, then call
 /// `.with_state(...)`, or use [`app_with`].
@@ -105,6 +106,11 @@ pub fn routes() -> Router<AppState> {
             "/api/sync/v1/absences-for-student",
             post(absences::post_absences).get(absences::get_absences),
         )
+        .route("/api/sync/v1/runs", get(runs::get_runs))
+        .route("/api/sync/v1/runs/{runId}", get(runs::get_run))
+        .route("/api/sync/v1/runs/{runId}/approve", post(runs::approve))
+        .route("/api/sync/v1/runs/{runId}/reject", post(runs::reject))
+        .route("/api/sync/v1/runs/{runId}/revert", post(runs::revert))
 }
 
 /// The whole application over a state.
@@ -191,6 +197,10 @@ pub struct ServeConfig {
     pub metrics: bool,
     /// Bound of the store's active-set cache, in MiB (estimated size of the sets kept).
     pub cache_mb: usize,
+    /// How long a held run waits for a decision before it expires.
+    pub hold_for: Duration,
+    /// How long runs and their change records are kept.
+    pub keep_runs_for: Duration,
 }
 
 impl Default for ServeConfig {
@@ -207,6 +217,8 @@ impl Default for ServeConfig {
             max_connections: 1024,
             metrics: true,
             cache_mb: 512,
+            hold_for: sync_engine::DEFAULT_HOLD_FOR,
+            keep_runs_for: sync_engine::DEFAULT_KEEP_RUNS_FOR,
         }
     }
 }
@@ -247,6 +259,7 @@ pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    upkeep: JoinHandle<()>,
 }
 
 impl Server {
@@ -259,6 +272,7 @@ impl Server {
     /// (closing the connections still open after it), and waits.
     pub async fn stop(self) -> Result<(), ServeError> {
         let _ = self.shutdown.send(true);
+        self.upkeep.abort();
         self.task
             .await
             .map_err(|e| ServeError::Startup(e.to_string()))
@@ -281,6 +295,8 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         max_connections,
         metrics,
         cache_mb,
+        hold_for,
+        keep_runs_for,
     } = config;
     let cache_bytes = u64::try_from(cache_mb)
         .unwrap_or(u64::MAX)
@@ -305,7 +321,13 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         read_timeout,
         metrics,
     };
-    let state = AppState::new(store, settings);
+    let options = sync_engine::EngineOptions {
+        hold_for,
+        keep_runs_for,
+        ..Default::default()
+    };
+    let state = AppState::with_engine_options(store, settings, options);
+    let upkeep = tokio::spawn(run_upkeep(state.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
@@ -322,7 +344,34 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         addr,
         shutdown,
         task,
+        upkeep,
     })
+}
+
+/// How often the upkeep of runs runs: every 10 seconds, or half the shorter of the hold and
+/// retention times when that is less (at least every second).
+pub fn upkeep_interval(options: &sync_engine::EngineOptions) -> Duration {
+    (options.hold_for.min(options.keep_runs_for) / 2)
+        .clamp(Duration::from_secs(1), Duration::from_secs(10))
+}
+
+/// Expires held runs past their time and prunes runs past retention, periodically, until
+/// the server stops (the task is aborted). A failure is logged and tried again next time.
+async fn run_upkeep(state: AppState) {
+    let mut ticks = tokio::time::interval(upkeep_interval(state.engine.options()));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let engine = state.engine.clone();
+        match blocking(move || Ok(engine.upkeep()?)).await {
+            Ok(done) => {
+                if let Some(metrics) = &state.metrics {
+                    metrics.record_decision("expired", done.expired);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "run upkeep failed; tried again later"),
+        }
+    }
 }
 
 /// Runs the server until SIGTERM or SIGINT (Ctrl-C), then stops it gracefully

@@ -59,6 +59,12 @@ struct SyncLabels {
     outcome: &'static str,
 }
 
+/// The labels of a count of decisions on runs.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    decision: &'static str,
+}
+
 /// The labels of a count of contracts written.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChangeLabels {
@@ -91,6 +97,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     syncs: Family<SyncLabels, Counter>,
     contracts_written: Family<ChangeLabels, Counter>,
+    run_decisions: Family<DecisionLabels, Counter>,
 }
 
 impl Metrics {
@@ -115,7 +122,7 @@ impl Metrics {
         let syncs = Family::<SyncLabels, Counter>::default();
         registry.register(
             "syncs",
-            "Syncs by kind (full, changes) and outcome (applied, refused, guarded)",
+            "Syncs by kind (full, changes) and outcome (applied, refused, guarded: held as a run)",
             syncs.clone(),
         );
         let contracts_written = Family::<ChangeLabels, Counter>::default();
@@ -124,6 +131,16 @@ impl Metrics {
             "Contracts written by applied syncs: added, updated, archived",
             contracts_written.clone(),
         );
+        let run_decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "run_decisions",
+            "Runs decided after they were recorded: held runs approved, rejected or expired, \
+             runs reverted",
+            run_decisions.clone(),
+        );
+        for decision in ["approved", "rejected", "expired", "reverted"] {
+            drop(run_decisions.get_or_create(&DecisionLabels { decision }));
+        }
         registry.register_collector(Box::new(CacheCollector(store)));
         // Every sync and contract series from the start, at zero, so that a rate is defined
         // before the first sync.
@@ -144,7 +161,15 @@ impl Metrics {
             latency,
             syncs,
             contracts_written,
+            run_decisions,
         }
+    }
+
+    /// Counts `n` runs decided: `approved`, `rejected`, `expired` or `reverted`.
+    pub fn record_decision(&self, decision: &'static str, n: usize) {
+        self.run_decisions
+            .get_or_create(&DecisionLabels { decision })
+            .inc_by(n as u64);
     }
 
     /// Counts one answered request.

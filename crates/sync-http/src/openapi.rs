@@ -21,6 +21,10 @@ pub struct ErrorDetail {
     pub message: String,
     /// Problem objects (`{"index", "codeContrat", "field", "code", "message"}` for contracts).
     pub details: Vec<serde_json::Value>,
+    /// The run a refused (422) or held (409 `mass_removal`) sync was recorded as; absent
+    /// from other errors.
+    #[serde(rename = "runId", skip_serializing_if = "Option::is_none", default)]
+    pub run_id: Option<String>,
 }
 
 struct Bearer;
@@ -110,6 +114,11 @@ impl Modify for CommonAnswers {
         crate::calendar::get_calendar,
         crate::absences::post_absences,
         crate::absences::get_absences,
+        crate::runs::get_runs,
+        crate::runs::get_run,
+        crate::runs::approve,
+        crate::runs::reject,
+        crate::runs::revert,
         crate::cycle::get_list,
         crate::cycle::get_period_list,
         crate::cycle::get_user_progress,

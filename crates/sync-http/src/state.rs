@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sync_engine::Engine;
+use sync_engine::{Engine, EngineOptions};
 use sync_store::Store;
 
 use crate::error::ApiError;
@@ -51,13 +51,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A state over a store.
+    /// A state over a store, the engine with its default options (the system clock).
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        Self::with_engine_options(store, settings, EngineOptions::default())
+    }
+
+    /// A state over a store, the engine with these options (hold and retention times, clock).
+    pub fn with_engine_options(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        options: EngineOptions,
+    ) -> Self {
         let metrics = settings
             .metrics
             .then(|| Arc::new(Metrics::new(store.clone())));
         AppState {
-            engine: Arc::new(Engine::new(store.clone())),
+            engine: Arc::new(Engine::with_options(store.clone(), options)),
             store,
             settings: Arc::new(settings),
             metrics,

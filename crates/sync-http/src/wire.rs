@@ -235,6 +235,10 @@ pub struct SyncAnswer {
     pub summary: SummaryWire,
     /// Problems that did not refuse the sync.
     pub warnings: Vec<ProblemWire>,
+    /// The run this sync is (`GET /api/sync/v1/runs/{runId}`).
+    #[serde(rename = "runId")]
+    #[schema(example = "4f9c2d7e0b1a4c3d8e6f5a4b3c2d1e0f")]
+    pub run_id: String,
 }
 
 /// One changed field of an updated contract.
@@ -299,6 +303,9 @@ pub struct HealthAnswer {
 pub struct DeletedAnswer {
     /// Always true.
     pub deleted: bool,
+    /// The run this delete is.
+    #[serde(rename = "runId")]
+    pub run_id: String,
 }
 
 /// A session model: a contract is integrated when one matches it; fields left out match
@@ -873,4 +880,171 @@ mod tests {
             serde_json::to_value(SummaryWire::from(summary)).unwrap()
         );
     }
+}
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKindWire {
+    /// A full sync (`POST /api/sync/v2/contrats`).
+    Full,
+    /// A delta sync (`POST /api/sync/v2/contrats/changes`).
+    Changes,
+    /// The sandbox delete (`DELETE /api/sync/v1/contrats`).
+    Delete,
+    /// The revert of an earlier run.
+    Revert,
+}
+
+impl From<sync_engine::RunKind> for RunKindWire {
+    fn from(kind: sync_engine::RunKind) -> Self {
+        use sync_engine::RunKind;
+        match kind {
+            RunKind::Full => RunKindWire::Full,
+            RunKind::Changes => RunKindWire::Changes,
+            RunKind::Delete => RunKindWire::Delete,
+            RunKind::Revert => RunKindWire::Revert,
+        }
+    }
+}
+
+/// How a run ended, or stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcomeWire {
+    /// Written.
+    Applied,
+    /// Refused by validation (422): nothing written.
+    Refused,
+    /// Stopped by the mass-removal guard and kept for a person to approve or reject.
+    Held,
+    /// Held, then approved and written.
+    Approved,
+    /// Held, then rejected.
+    Rejected,
+    /// Held and not decided within `--hold-for`.
+    Expired,
+    /// Written, then undone by a revert.
+    Reverted,
+}
+
+impl From<sync_engine::RunOutcome> for RunOutcomeWire {
+    fn from(outcome: sync_engine::RunOutcome) -> Self {
+        use sync_engine::RunOutcome;
+        match outcome {
+            RunOutcome::Applied => RunOutcomeWire::Applied,
+            RunOutcome::Refused => RunOutcomeWire::Refused,
+            RunOutcome::Held => RunOutcomeWire::Held,
+            RunOutcome::Approved => RunOutcomeWire::Approved,
+            RunOutcome::Rejected => RunOutcomeWire::Rejected,
+            RunOutcome::Expired => RunOutcomeWire::Expired,
+            RunOutcome::Reverted => RunOutcomeWire::Reverted,
+        }
+    }
+}
+
+/// A sync run: every full sync, delta sync and sandbox delete, whatever its outcome, and
+/// every revert.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"runId": "4f9c2d7e0b1a4c3d8e6f5a4b3c2d1e0f", "kind": "full",
+    "receivedAt": "2026-12-07T02:00:00.000Z", "outcome": "held",
+    "summary": {"same": 700, "added": 0, "updated": 0, "removed": 300},
+    "errors": 0, "warnings": 0, "userAgent": "campus-sync-cli/0.1.0"}))]
+pub struct RunWire {
+    /// The run's id.
+    pub run_id: String,
+    /// What started it.
+    pub kind: RunKindWire,
+    /// When it was received, RFC 3339, UTC.
+    pub received_at: String,
+    /// How it ended, or stands.
+    pub outcome: RunOutcomeWire,
+    /// What it did (or, held, would do); zeros for a refused run.
+    pub summary: SummaryWire,
+    /// Errors found (a refused run's).
+    pub errors: u64,
+    /// Warnings found.
+    pub warnings: u64,
+    /// The sender's `User-Agent` header; null when it sent none.
+    pub user_agent: Option<String>,
+}
+
+/// A time in milliseconds since the Unix epoch, as RFC 3339 in UTC with milliseconds.
+pub fn rfc3339(millis: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl From<&sync_engine::Run> for RunWire {
+    fn from(run: &sync_engine::Run) -> Self {
+        RunWire {
+            run_id: run.id.clone(),
+            kind: run.kind.into(),
+            received_at: rfc3339(run.received_at),
+            outcome: run.outcome.into(),
+            summary: run.summary.into(),
+            errors: run.errors,
+            warnings: run.warnings,
+            user_agent: run.user_agent.clone(),
+        }
+    }
+}
+
+/// A page of runs, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunsAnswer {
+    /// Every run of the tenant still kept, not only this page.
+    pub total: usize,
+    /// The page.
+    pub runs: Vec<RunWire>,
+}
+
+/// How one contract changed in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKindWire {
+    /// Not active before.
+    Added,
+    /// Active before, with other values.
+    Updated,
+    /// Not sent: archived.
+    Removed,
+}
+
+/// What a run changed (or, held, would change) for one contract.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"codeContrat": "CT00000001", "change": "updated",
+    "fields": [{"field": "nomSite", "old": "Lyon", "new": "Villeurbanne"}]}))]
+pub struct RunChangeWire {
+    /// The contract's `codeContrat`.
+    #[serde(rename = "codeContrat")]
+    pub code: String,
+    /// Added, updated or removed.
+    pub change: ChangeKindWire,
+    /// The changed fields of an update, values as sent (null when absent); empty otherwise.
+    pub fields: Vec<ChangeWire>,
+}
+
+/// A run and a page of what it changed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunAnswer {
+    /// The run.
+    pub run: RunWire,
+    /// Every change record of the run, not only this page.
+    pub changes_total: usize,
+    /// The page of changes, in order: added and updated contracts in the order sent, then
+    /// removed ones.
+    pub changes: Vec<RunChangeWire>,
+    /// A refused run's problems as its 422 listed them (at most 1000); empty otherwise.
+    pub problems: Vec<ProblemWire>,
+}
+
+/// The answer of a reject.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RejectAnswer {
+    /// The run, now rejected.
+    pub run: RunWire,
 }

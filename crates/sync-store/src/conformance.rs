@@ -41,6 +41,7 @@ pub fn run_all(new_database: NewDatabase<'_>) {
     held_runs_are_decided(new_database);
     reverts_are_recorded(new_database);
     runs_are_pruned(new_database);
+    change_records_are_paged_across_chunks(new_database);
 }
 
 /// A contract with the fields the suite looks at.
@@ -1345,4 +1346,83 @@ pub fn runs_are_pruned(new_database: NewDatabase<'_>) {
     assert_eq!(active_keys(store, a.id), "");
     assert_eq!(run_ids(&store.runs(a.id, 0, 10).unwrap()), "del new");
     assert_eq!(store.run(a.id, "del").unwrap().unwrap().version_after, None);
+}
+
+/// Change records are stored in chunks ([`crate::CHANGE_CHUNK`]): pages that cross chunk
+/// boundaries, the last page, pages past the end and filtered pages list exactly the records
+/// in order, whether recorded with a sync or alone.
+pub fn change_records_are_paged_across_chunks(new_database: NewDatabase<'_>) {
+    let store = new_database()();
+    let store = store.as_ref();
+    let a = store.create_tenant("a", false).unwrap();
+    const N: usize = 1203;
+    let codes: Vec<String> = (0..N).map(|i| format!("C{i:05}")).collect();
+    let contracts: Vec<Contract<'static>> = codes
+        .iter()
+        .map(|code| contract(code, "G1", "F1", &format!("{code}@e.fr")))
+        .collect();
+    // Every seventh apprentice is named Xavier.
+    let records: Vec<ChangeRecord<'static>> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| {
+            let first = if i % 7 == 0 { "Xavier" } else { "Anne" };
+            change_record(code, ChangeKind::Added, first, &format!("Nom{i}"), None)
+        })
+        .collect();
+    let mut first = run("r1", RunKind::Full, RunOutcome::Applied, 1_000, 0);
+    first.summary.added = N;
+    store
+        .apply_sync(
+            a.id,
+            &SyncWrite {
+                upsert: contracts.iter().collect(),
+                run: Some(new_run(&first, &records)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let held = run("r2", RunKind::Full, RunOutcome::Held, 2_000, 1);
+    store.record_run(a.id, &new_run(&held, &records)).unwrap();
+    for id in ["r1", "r2"] {
+        for (offset, limit) in [
+            (0, 10),
+            (495, 10),
+            (499, 2),
+            (500, 500),
+            (0, 1000),
+            (999, 3),
+            (1200, 10),
+            (1203, 10),
+            (5000, 10),
+            (0, N + 10),
+        ] {
+            let page = store.run_changes(a.id, id, None, offset, limit).unwrap();
+            let expected: Vec<&str> = codes
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(String::as_str)
+                .collect();
+            assert_eq!(page.total, N, "{id} {offset} {limit}");
+            assert_eq!(
+                change_codes(&page),
+                expected.join(" "),
+                "{id} {offset} {limit}"
+            );
+        }
+        let xavier: Vec<&str> = codes.iter().step_by(7).map(String::as_str).collect();
+        let page = store.run_changes(a.id, id, Some("XAV"), 100, 50).unwrap();
+        assert_eq!(page.total, xavier.len(), "{id}");
+        assert_eq!(change_codes(&page), xavier[100..150].join(" "), "{id}");
+        let page = store.run_changes(a.id, id, Some("nom1200"), 0, 10).unwrap();
+        assert_eq!(
+            (page.total, change_codes(&page).as_str()),
+            (1, "C01200"),
+            "{id}"
+        );
+        assert_eq!(page.changes[0], records[1200], "{id}");
+    }
+    assert_eq!(store.prune_runs(10_000).unwrap(), 2);
+    assert_eq!(store.run_changes(a.id, "r1", None, 0, 10).unwrap().total, 0);
 }

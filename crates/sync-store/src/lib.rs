@@ -51,7 +51,11 @@ pub use active::DEFAULT_CACHE_BYTES;
 pub use location::{open, redact_password, StoreLocation};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
-pub use runs::{ChangeKind, ChangePage, ChangeRecord, Run, RunKind, RunOutcome, RunPage, RunWrite};
+pub use runs::{
+    decode_change_chunk, encode_change_chunk, encode_change_chunks, page_of_chunks, ChangeKind,
+    ChangePage, ChangeRecord, EncodedChunk, Run, RunKind, RunOutcome, RunPage, RunWrite,
+    CHANGE_CHUNK,
+};
 pub use sqlite::SqliteStore;
 pub use token::{hash_token, new_run_id, new_token};
 
@@ -474,9 +478,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// A held run's payload, `None` once the run is decided (or for any other run).
     fn run_payload(&self, tenant: TenantId, run_id: &str) -> Result<Option<Vec<u8>>>;
     /// A page of a run's change records, in their order; with `filter`, only those whose
-    /// code or apprentice names contain it, case-insensitively
-    /// ([`ChangeRecord::search_text`] contains `filter` lowercased). `total` counts the
-    /// records the filter matches.
+    /// code or apprentice names contain it, case-insensitively ([`ChangeRecord::matches`]).
+    /// `total` counts the records the filter matches. Records are stored in chunks of
+    /// [`CHANGE_CHUNK`] ([`encode_change_chunks`]); [`page_of_chunks`] cuts the page.
     fn run_changes(
         &self,
         tenant: TenantId,

@@ -32,8 +32,8 @@ use sync_cycle::{CycleData, CycleScope};
 
 use crate::active::{self, lock, ActiveSetCache, ContractRow, DEFAULT_CACHE_BYTES};
 use crate::{
-    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage, RunWrite,
-    Store, StoreError, SyncWrite, Tenant, TenantId,
+    encode_change_chunks, ActiveSet, CacheStats, ChangePage, EncodedChunk, Listing, Page, Result,
+    Run, RunOutcome, RunPage, RunWrite, Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 use copy::BinaryRows;
 
@@ -518,14 +518,18 @@ impl PostgresStore {
         archive: &[&str],
         archived_rows: &[ContractRow<'_, '_>],
         based_on: Option<i64>,
-        run: Option<&RunWrite<'_>>,
+        run: Option<(&RunWrite<'_>, Vec<EncodedChunk>)>,
     ) -> Result<i64> {
         self.write(|db| {
             let versions = lock_tenant(db, tenant)?;
             check_version(versions.contracts, "contracts", based_on)?;
-            if let Some(run) = run {
-                runs::insert_changes(db, tenant, run)?;
-            }
+            let run = match run {
+                Some((run, encoded)) => {
+                    runs::insert_changes(db, tenant, run, Some(encoded))?;
+                    Some(run)
+                }
+                None => None,
+            };
             if !rows.is_empty() || !archived_rows.is_empty() {
                 copy_contracts(db, tenant, rows, archived_rows)?;
             }
@@ -835,13 +839,21 @@ impl Store for PostgresStore {
                 Some(run) => self.write(|db| {
                     let versions = lock_tenant(db, tenant)?;
                     check_version(versions.contracts, "contracts", write.based_on)?;
-                    runs::insert_changes(db, tenant, run)?;
+                    runs::insert_changes(db, tenant, run, None)?;
                     runs::finish_run(db, tenant, run, None)
                 }),
             };
         }
-        // Serialized and normalized on every core, before taking a connection.
-        let rows = active::contract_rows(&write.upsert, &write.upsert_json)?;
+        // Serialized and normalized on every core, before taking a connection; the run's
+        // change records are encoded meanwhile.
+        let (rows, encoded) = rayon::join(
+            || active::contract_rows(&write.upsert, &write.upsert_json),
+            || match &write.run {
+                Some(RunWrite::New { changes, .. }) => encode_change_chunks(changes),
+                _ => Vec::new(),
+            },
+        );
+        let rows = rows?;
         let archived_rows = active::contract_rows(&write.restore_archived, &[])?;
         self.active
             .write_and_derive(tenant, &rows, &write.archive, || {
@@ -851,7 +863,7 @@ impl Store for PostgresStore {
                     &write.archive,
                     &archived_rows,
                     write.based_on,
-                    write.run.as_ref(),
+                    write.run.as_ref().map(|run| (run, encoded)),
                 )
             })
     }
@@ -871,7 +883,7 @@ impl Store for PostgresStore {
         let result = self.write(|db| {
             lock_tenant(db, tenant)?;
             if let Some(run) = run {
-                runs::insert_changes(db, tenant, run)?;
+                runs::insert_changes(db, tenant, run, None)?;
             }
             db.execute("DELETE FROM contracts WHERE tenant_id = $1", &[&tenant])?;
             db.execute("DELETE FROM events WHERE tenant_id = $1", &[&tenant])?;
@@ -1054,7 +1066,7 @@ impl Store for PostgresStore {
         self.write(|db| {
             // The tenant's next `seq`, one writer at a time.
             lock_tenant(db, tenant)?;
-            runs::insert_changes(db, tenant, run)?;
+            runs::insert_changes(db, tenant, run, None)?;
             runs::finish_run(db, tenant, run, None)
         })
     }
@@ -1083,7 +1095,10 @@ impl Store for PostgresStore {
         offset: usize,
         limit: usize,
     ) -> Result<ChangePage> {
-        self.read_snapshot(|db| runs::changes(db, tenant, run_id, filter, offset, limit))
+        let filtered = filter.is_some_and(|f| !f.is_empty());
+        let (total, chunks) = self
+            .read_snapshot(|db| runs::change_chunks(db, tenant, run_id, filtered, offset, limit))?;
+        runs::page(total, &chunks, filter, offset, limit)
     }
 
     fn settle_run(

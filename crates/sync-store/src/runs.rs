@@ -5,7 +5,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use rayon::prelude::*;
+use serde_json::value::RawValue;
 use sync_core::Summary;
+
+use crate::{Result, StoreError};
 
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,18 +162,12 @@ pub struct ChangeRecord<'a> {
 }
 
 impl ChangeRecord<'_> {
-    /// What the listing's filter looks in: the code and the apprentice's names, lowercased
-    /// (written with the record; a filter matches when it is contained in it, lowercased).
-    pub fn search_text(&self) -> String {
-        let mut text = String::with_capacity(
-            self.code.len() + self.last_name.len() + self.first_name.len() + 2,
-        );
-        text.push_str(&self.code);
-        text.push('\n');
-        text.push_str(&self.last_name);
-        text.push('\n');
-        text.push_str(&self.first_name);
-        text.to_lowercase()
+    /// Whether the listing's filter matches: `filter_lowercase` is contained in the code or
+    /// the apprentice's last or first name, lowercased.
+    pub fn matches(&self, filter_lowercase: &str) -> bool {
+        [&self.code, &self.last_name, &self.first_name]
+            .iter()
+            .any(|text| text.to_lowercase().contains(filter_lowercase))
     }
 
     /// The record owning its text.
@@ -235,4 +233,220 @@ pub struct ChangePage {
     pub total: usize,
     /// The page.
     pub changes: Vec<ChangeRecord<'static>>,
+}
+
+/// Change records per stored chunk: a run's records are stored in rows of this many
+/// consecutive records (the last row may hold fewer), numbered from 0.
+pub const CHANGE_CHUNK: usize = 500;
+
+/// Appends `text` as a JSON string (what serde_json writes), without allocating when nothing
+/// needs escaping.
+fn push_str(out: &mut String, text: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + c.len_utf8();
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+/// The stored text of a chunk of change records (at most [`CHANGE_CHUNK`]): a JSON array of
+/// `[code, change, fields, previous, last_name, first_name, group_code, group_name, site_code,
+/// site_name]`, `fields` and `previous` (or `null`) as JSON values. Every backend stores this
+/// text as it is and reads it back with [`decode_change_chunk`].
+pub fn encode_change_chunk(records: &[ChangeRecord<'_>]) -> String {
+    let size: usize = records
+        .iter()
+        .map(|r| 64 + r.code.len() + r.fields.len() + r.previous.as_ref().map_or(4, |p| p.len()))
+        .sum();
+    let mut out = String::with_capacity(size + 2);
+    out.push('[');
+    for (i, record) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        push_str(&mut out, &record.code);
+        out.push_str(",\"");
+        out.push_str(record.change.name());
+        out.push_str("\",");
+        out.push_str(&record.fields);
+        out.push(',');
+        out.push_str(record.previous.as_deref().unwrap_or("null"));
+        for text in [
+            &record.last_name,
+            &record.first_name,
+            &record.group_code,
+            &record.group_name,
+            &record.site_code,
+            &record.site_name,
+        ] {
+            out.push(',');
+            push_str(&mut out, text);
+        }
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+/// A stored chunk of change records: its number (from 0), how many records it holds, and
+/// its text ([`encode_change_chunk`]).
+pub type EncodedChunk = (i64, i64, String);
+
+/// The chunks of a run's change records, encoded on every core.
+pub fn encode_change_chunks(records: &[ChangeRecord<'_>]) -> Vec<EncodedChunk> {
+    records
+        .par_chunks(CHANGE_CHUNK)
+        .enumerate()
+        .map(|(i, chunk)| (i as i64, chunk.len() as i64, encode_change_chunk(chunk)))
+        .collect()
+}
+
+/// The records of a chunk's stored text ([`encode_change_chunk`]).
+pub fn decode_change_chunk(text: &str) -> Result<Vec<ChangeRecord<'static>>> {
+    type Stored<'a> = (
+        String,
+        String,
+        &'a RawValue,
+        Option<&'a RawValue>,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let stored: Vec<Stored<'_>> = serde_json::from_str(text)?;
+    stored
+        .into_iter()
+        .map(
+            |(code, change, fields, previous, last, first, gc, gn, sc, sn)| {
+                let change = ChangeKind::from_name(&change).ok_or_else(|| StoreError::Corrupt {
+                    source: format!("change record of kind {change:?}").into(),
+                })?;
+                Ok(ChangeRecord {
+                    code: code.into(),
+                    change,
+                    fields: fields.get().to_owned().into(),
+                    previous: previous.map(|p| p.get().to_owned().into()),
+                    last_name: last.into(),
+                    first_name: first.into(),
+                    group_code: gc.into(),
+                    group_name: gn.into(),
+                    site_code: sc.into(),
+                    site_name: sn.into(),
+                })
+            },
+        )
+        .collect()
+}
+
+/// A page of the records of stored chunks (in chunk order, each `(first position, text)`),
+/// with `filter`: what [`crate::Store::run_changes`] answers. Without a filter, `total` is
+/// given (the records of every chunk) and only the chunks that hold the page need be passed;
+/// with one, every chunk of the run.
+pub fn page_of_chunks<'t>(
+    chunks: impl IntoIterator<Item = (usize, &'t str)>,
+    total: usize,
+    filter: Option<&str>,
+    offset: usize,
+    limit: usize,
+) -> Result<ChangePage> {
+    let filter = filter.map(str::to_lowercase).filter(|f| !f.is_empty());
+    let chunks: Vec<(usize, &str)> = chunks.into_iter().collect();
+    match filter {
+        None => {
+            let mut changes = Vec::new();
+            for (first, text) in chunks {
+                for (i, record) in decode_change_chunk(text)?.into_iter().enumerate() {
+                    let position = first + i;
+                    if position >= offset && changes.len() < limit {
+                        changes.push(record);
+                    }
+                }
+            }
+            Ok(ChangePage { total, changes })
+        }
+        Some(filter) => {
+            let matching: Vec<Vec<ChangeRecord<'static>>> = chunks
+                .par_iter()
+                .map(|(_, text)| {
+                    Ok(decode_change_chunk(text)?
+                        .into_iter()
+                        .filter(|r| r.matches(&filter))
+                        .collect())
+                })
+                .collect::<Result<_>>()?;
+            let total = matching.iter().map(Vec::len).sum();
+            let changes = matching
+                .into_iter()
+                .flatten()
+                .skip(offset)
+                .take(limit)
+                .collect();
+            Ok(ChangePage { total, changes })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_encoded_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "plain",
+            "Éloïse",
+            "quote \" and \\",
+            "tab\tnew\nline\r",
+            "\u{1}\u{1f}x",
+            "€𝄞",
+        ] {
+            let mut out = String::new();
+            push_str(&mut out, text);
+            assert_eq!(out, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn chunks_round_trip() {
+        let record = |code: &str, previous: Option<&str>| ChangeRecord {
+            code: code.to_owned().into(),
+            change: ChangeKind::Updated,
+            fields: r#"[{"field":"nomSite","old":"A \"x\"","new":null}]"#.into(),
+            previous: previous.map(|p| p.to_owned().into()),
+            last_name: "Dupont \\ \"D\"".into(),
+            first_name: "Éloïse".into(),
+            group_code: "G1".into(),
+            group_name: "Groupe\n1".into(),
+            site_code: "".into(),
+            site_name: "Lyon".into(),
+        };
+        let records = vec![
+            record("C1", None),
+            record("C\"2", Some(r#"{"codeContrat":"C\"2"}"#)),
+        ];
+        let text = encode_change_chunk(&records);
+        assert_eq!(decode_change_chunk(&text).unwrap(), records);
+        assert!(decode_change_chunk("[[1]]").is_err());
+    }
 }

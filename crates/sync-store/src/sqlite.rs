@@ -31,8 +31,8 @@ use sync_cycle::{CycleData, CycleScope};
 
 use crate::active::{self, lock, ActiveSetCache, ContractRow, DEFAULT_CACHE_BYTES};
 use crate::{
-    ActiveSet, CacheStats, ChangePage, Listing, Page, Result, Run, RunOutcome, RunPage, RunWrite,
-    Store, StoreError, SyncWrite, Tenant, TenantId,
+    encode_change_chunks, ActiveSet, CacheStats, ChangePage, EncodedChunk, Listing, Page, Result,
+    Run, RunOutcome, RunPage, RunWrite, Store, StoreError, SyncWrite, Tenant, TenantId,
 };
 
 /// The database file's name inside the data directory.
@@ -299,13 +299,17 @@ impl SqliteStore {
         archive: &[&str],
         archived_rows: &[ContractRow<'_, '_>],
         based_on: Option<i64>,
-        run: Option<&RunWrite<'_>>,
+        run: Option<(&RunWrite<'_>, Vec<EncodedChunk>)>,
     ) -> Result<i64> {
         self.write(|tx| {
             check_version(tx, tenant, "contracts_version", based_on)?;
-            if let Some(run) = run {
-                runs::insert_changes(tx, tenant, run)?;
-            }
+            let run = match run {
+                Some((run, encoded)) => {
+                    runs::insert_changes(tx, tenant, run, Some(encoded))?;
+                    Some(run)
+                }
+                None => None,
+            };
             for (rows, archived) in [(rows, false), (archived_rows, true)] {
                 if rows.is_empty() {
                     continue;
@@ -573,13 +577,21 @@ impl Store for SqliteStore {
                     .read(|conn| check_version(conn, tenant, "contracts_version", write.based_on)),
                 Some(run) => self.write(|tx| {
                     check_version(tx, tenant, "contracts_version", write.based_on)?;
-                    runs::insert_changes(tx, tenant, run)?;
+                    runs::insert_changes(tx, tenant, run, None)?;
                     runs::finish_run(tx, tenant, run, None)
                 }),
             };
         }
-        // Serialized and normalized on every core, before taking the writer.
-        let rows = active::contract_rows(&write.upsert, &write.upsert_json)?;
+        // Serialized and normalized on every core, before taking the writer; the run's change
+        // records are encoded meanwhile.
+        let (rows, encoded) = rayon::join(
+            || active::contract_rows(&write.upsert, &write.upsert_json),
+            || match &write.run {
+                Some(RunWrite::New { changes, .. }) => encode_change_chunks(changes),
+                _ => Vec::new(),
+            },
+        );
+        let rows = rows?;
         let archived_rows = active::contract_rows(&write.restore_archived, &[])?;
         self.active
             .write_and_derive(tenant, &rows, &write.archive, || {
@@ -589,7 +601,7 @@ impl Store for SqliteStore {
                     &write.archive,
                     &archived_rows,
                     write.based_on,
-                    write.run.as_ref(),
+                    write.run.as_ref().map(|run| (run, encoded)),
                 )
             })
     }
@@ -608,7 +620,7 @@ impl Store for SqliteStore {
     fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()> {
         let result = self.write(|tx| {
             if let Some(run) = run {
-                runs::insert_changes(tx, tenant, run)?;
+                runs::insert_changes(tx, tenant, run, None)?;
             }
             for table in ["contracts", "events", "absences"] {
                 tx.execute(
@@ -772,7 +784,7 @@ impl Store for SqliteStore {
 
     fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()> {
         self.write(|tx| {
-            runs::insert_changes(tx, tenant, run)?;
+            runs::insert_changes(tx, tenant, run, None)?;
             runs::finish_run(tx, tenant, run, None)
         })
     }

@@ -6,6 +6,7 @@ mod gen;
 mod instances;
 mod lms_import;
 mod push;
+mod runs;
 mod serve;
 mod served;
 mod validate;

@@ -16,6 +16,7 @@ use sync_store::{hash_token, SqliteStore, TenantId};
 
 const ALLOW: SyncOptions = SyncOptions {
     allow_mass_removal: true,
+    user_agent: None,
 };
 
 /// Two engines (two processes) on one new data directory, and the tenant.

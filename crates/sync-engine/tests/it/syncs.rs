@@ -39,6 +39,7 @@ fn applied(outcome: SyncOutcome) -> sync_engine::Applied {
 
 const ALLOW: SyncOptions = SyncOptions {
     allow_mass_removal: true,
+    user_agent: None,
 };
 
 #[test]
@@ -103,7 +104,9 @@ fn a_refused_or_guarded_sync_changes_nothing() {
         .sync(tenant, SyncInput::Full(&few), SyncOptions::default())
         .unwrap()
     {
-        SyncOutcome::Guarded(guard) => assert_eq!((guard.active, guard.removed), (100, 90)),
+        SyncOutcome::Guarded(held) => {
+            assert_eq!((held.guard.active, held.guard.removed), (100, 90))
+        }
         other => panic!("{other:?}"),
     }
     let page = engine
@@ -194,7 +197,7 @@ fn the_other_use_cases_refuse_what_the_rules_refuse() {
         .unwrap()
         .unwrap();
     assert!(matches!(
-        engine.delete_all(&stored),
+        engine.delete_all(&stored, None),
         Err(EngineError::NotSandbox(_))
     ));
     let blank = [serde_json::from_value(json!({"codeFormation": " ", "codeAnnee": "Y"})).unwrap()];

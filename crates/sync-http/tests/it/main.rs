@@ -10,6 +10,7 @@ mod extras;
 mod metrics;
 mod processes;
 mod routes;
+mod runs;
 mod server;
 mod unavailable;
 

@@ -20,8 +20,9 @@ const TOKEN_S: &str = "token-s";
 /// A token no tenant has.
 const WRONG: &str = "not-a-token";
 
-/// Every route with its method, the group of the calendar route as `{groupId}`.
-const ROUTES: [&str; 21] = [
+/// Every route with its method, the group of the calendar route as `{groupId}`, a run as
+/// `{runId}`.
+const ROUTES: [&str; 26] = [
     "GET /api/sync/v1/test",
     "POST /api/sync/v2/contrats",
     "POST /api/sync/v2/contrats/changes",
@@ -43,6 +44,11 @@ const ROUTES: [&str; 21] = [
     "POST /lmsapi/cycle/updatememberstatus",
     "POST /lmsapi/cycle/changecurrentmemberstatus",
     "POST /lmsapi/admin/import",
+    "GET /api/sync/v1/runs",
+    "GET /api/sync/v1/runs/{runId}",
+    "POST /api/sync/v1/runs/{runId}/approve",
+    "POST /api/sync/v1/runs/{runId}/reject",
+    "POST /api/sync/v1/runs/{runId}/revert",
 ];
 
 /// The routes that need no token (beside `/openapi.json` and `/metrics`, which the document
@@ -87,7 +93,8 @@ use Body::{Json, Raw};
 /// What an answer must be, besides its status.
 #[derive(Debug, Clone, Copy)]
 enum Answer {
-    /// The API's `{"error": {"code", "message", "details"}}` with this code.
+    /// The API's `{"error": {"code", "message", "details"}}` with this code (and `runId`
+    /// when the request was a run).
     Error(&'static str),
     /// The cycle API's `{"isSuccess": false, "errorCode", "message"}` with this code.
     Cycle(u64),
@@ -101,7 +108,8 @@ enum Answer {
 
 use Answer::{Cycle, Empty, Error, Keys, List};
 
-const SYNC_KEYS: &[&str] = &["contrats", "summary", "total", "warnings"];
+const SYNC_KEYS: &[&str] = &["contrats", "runId", "summary", "total", "warnings"];
+const RUN_KEYS: &[&str] = &["changes", "changesTotal", "problems", "run"];
 const DIFF_KEYS: &[&str] = &[
     "added", "changes", "removed", "same", "summary", "updated", "warnings",
 ];
@@ -136,7 +144,9 @@ async fn check(
 ) -> Value {
     let (method, path) = route.split_once(' ').expect("METHOD /path");
     let method = Method::from_bytes(method.as_bytes()).expect("a method");
-    let path = path.replace("{groupId}", "G1");
+    let path = path
+        .replace("{groupId}", "G1")
+        .replace("{runId}", "0123456789abcdef0123456789abcdef");
     let body = match body {
         Body::None => None,
         Json(value) => Some((serde_json::to_vec(&value).unwrap(), "application/json")),
@@ -154,11 +164,12 @@ async fn check(
     match answer {
         Error(code) => {
             assert_eq!(keys(&body), ["error"], "{case}");
-            assert_eq!(
-                keys(&body["error"]),
-                ["code", "details", "message"],
-                "{case}"
-            );
+            let mut error_keys = keys(&body["error"]);
+            if let Some(at) = error_keys.iter().position(|k| k == "runId") {
+                assert!(body["error"]["runId"].is_string(), "{case}");
+                error_keys.remove(at);
+            }
+            assert_eq!(error_keys, ["code", "details", "message"], "{case}");
             assert_eq!(body["error"]["code"], code, "{case}");
             assert!(body["error"]["details"].is_array(), "{case}");
             assert!(body["error"]["message"]
@@ -263,7 +274,7 @@ async fn every_route_refuses_a_missing_or_wrong_token() {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let request = axum::http::Request::builder()
             .method(method)
-            .uri(path.replace("{groupId}", "G1"))
+            .uri(path.replace("{groupId}", "G1").replace("{runId}", "r1"))
             .header("Authorization", format!("Basic {TOKEN_A}"))
             .body(axum::body::Body::empty())
             .unwrap();
@@ -492,11 +503,40 @@ async fn every_route_answers_its_shape() {
     check(&app, "POST /api/sync/v1/contrats-diff", a, Json(json!(invalid)), 422, Error("validation_failed")).await;
     let removed = json!({"changes": {"removed": [code]}});
     check(&app, "POST /api/sync/v2/contrats/changes", a, Json(removed), 200, Keys(SYNC_KEYS)).await;
-    check(&app, "POST /api/sync/v2/contrats", a, Json(json!([])), 409, Error("mass_removal")).await;
+    let held = check(&app, "POST /api/sync/v2/contrats", a, Json(json!([])), 409, Error("mass_removal")).await;
+    let held = held["error"]["runId"].as_str().expect("the held run's id").to_owned();
+
+    // Runs: the list, one run, the decisions.
+    let runs = check(&app, "GET /api/sync/v1/runs?limit=2", a, Body::None, 200, Keys(&["runs", "total"])).await;
+    assert_eq!(runs["runs"][0]["runId"], held.as_str(), "{runs}");
+    assert_eq!(runs["runs"].as_array().map(Vec::len), Some(2), "{runs}");
+    let first = runs["total"].as_u64().unwrap();
+    let all = check(&app, "GET /api/sync/v1/runs?limit=100", a, Body::None, 200, Keys(&["runs", "total"])).await;
+    let oldest = all["runs"][first as usize - 1]["runId"].as_str().unwrap().to_owned();
+    let body = check(&app, &format!("GET /api/sync/v1/runs/{held}?limit=1"), a, Body::None, 200, Keys(RUN_KEYS)).await;
+    assert_eq!((body["run"]["outcome"].as_str(), body["changesTotal"].as_u64()), (Some("held"), Some(9)), "{body}");
+    check(&app, "GET /api/sync/v1/runs/{runId}", a, Body::None, 404, Error("not_found")).await;
+    check(&app, &format!("GET /api/sync/v1/runs/{held}"), s, Body::None, 404, Error("not_found")).await;
+    check(&app, "GET /api/sync/v1/runs?limit=0", a, Body::None, 400, Error("invalid_parameter")).await;
+    check(&app, &format!("GET /api/sync/v1/runs/{held}?page=0"), a, Body::None, 400, Error("invalid_parameter")).await;
+    check(&app, "POST /api/sync/v1/runs/{runId}/approve", a, Body::None, 404, Error("not_found")).await;
+    check(&app, "POST /api/sync/v1/runs/{runId}/reject", a, Body::None, 404, Error("not_found")).await;
+    check(&app, "POST /api/sync/v1/runs/{runId}/revert", a, Body::None, 404, Error("not_found")).await;
+    check(&app, &format!("POST /api/sync/v1/runs/{oldest}/revert"), a, Body::None, 409, Error("not_latest")).await;
+    check(&app, &format!("POST /api/sync/v1/runs/{oldest}/revert?allowMassRemoval=no"), a, Body::None, 400, Error("invalid_parameter")).await;
+    check(&app, &format!("POST /api/sync/v1/runs/{oldest}/approve"), a, Body::None, 409, Error("not_held")).await;
+    let body = check(&app, &format!("POST /api/sync/v1/runs/{held}/reject"), a, Body::None, 200, Keys(&["run"])).await;
+    assert_eq!(body["run"]["outcome"], "rejected", "{body}");
+    check(&app, &format!("POST /api/sync/v1/runs/{held}/reject"), a, Body::None, 409, Error("not_held")).await;
+    check(&app, &format!("POST /api/sync/v1/runs/{held}/approve"), a, Body::None, 409, Error("not_held")).await;
 
     check(&app, "DELETE /api/sync/v1/contrats", a, Body::None, 403, Error("forbidden")).await;
-    let body = check(&app, "DELETE /api/sync/v1/contrats", s, Body::None, 200, Keys(&["deleted"])).await;
-    assert_eq!(body, json!({"deleted": true}));
+    let body = check(&app, "DELETE /api/sync/v1/contrats", s, Body::None, 200, Keys(&["deleted", "runId"])).await;
+    assert_eq!(body["deleted"], true);
+    let delete = body["runId"].as_str().unwrap();
+    let body = check(&app, &format!("GET /api/sync/v1/runs/{delete}"), s, Body::None, 200, Keys(RUN_KEYS)).await;
+    assert_eq!((body["run"]["kind"].as_str(), body["run"]["outcome"].as_str()), (Some("delete"), Some("applied")), "{body}");
+    check(&app, &format!("POST /api/sync/v1/runs/{delete}/revert"), s, Body::None, 409, Error("not_latest")).await;
 
     let import = json!({
         "cycles": [{"cycleId": "c1", "adminName": "Règlement", "ruleId": "c1", "isActive": true, "isDeleted": false}],

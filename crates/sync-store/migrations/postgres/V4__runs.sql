@@ -30,23 +30,16 @@ CREATE INDEX runs_by_seq ON runs (tenant_id, seq);
 -- Retention and hold expiry, tenant by tenant.
 CREATE INDEX runs_received ON runs (tenant_id, received_at);
 
--- What a run changed (or, held, would change), contract by contract, in the order of the
--- engine's change list; the columns of the SQLite table. No foreign key: the rows of a run
--- are written with it and deleted with it.
+-- What a run changed (or, held, would change), contract by contract, in chunks of
+-- consecutive change records (`chunk` numbers them from 0, `records` counts them; 500 a chunk
+-- but the last), as in SQLite: `data` is the chunk's records as the store's code encodes them
+-- (`sync_store::encode_change_chunk`), stored as it is. No foreign key: the rows of a run are
+-- written with it and deleted with it.
 CREATE TABLE run_changes (
     tenant_id BIGINT NOT NULL,
     run_id TEXT COLLATE "C" NOT NULL,
-    position BIGINT NOT NULL,
-    code TEXT NOT NULL,
-    change TEXT NOT NULL,
-    fields TEXT NOT NULL,
-    previous TEXT,
-    last_name TEXT NOT NULL,
-    first_name TEXT NOT NULL,
-    group_code TEXT NOT NULL,
-    group_name TEXT NOT NULL,
-    site_code TEXT NOT NULL,
-    site_name TEXT NOT NULL,
-    search TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, run_id, position)
+    chunk BIGINT NOT NULL,
+    records BIGINT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, run_id, chunk)
 );

@@ -33,27 +33,18 @@ CREATE INDEX runs_by_seq ON runs (tenant_id, seq);
 -- Retention and hold expiry across tenants.
 CREATE INDEX runs_received ON runs (received_at);
 
--- What a run changed (or, held, would change), contract by contract, in the order of the
--- engine's change list. `fields` is the JSON array of changed fields of an update
--- ([{"field","old","new"}], values null when absent); `previous` the contract's wire JSON
--- before the run (updated and removed ones; an added one that was archived); the display
--- columns come from the contract as sent (the previous one for a removed contract);
--- `search` is the code and the apprentice's names lowercased, what the filter looks in.
--- No foreign key: the rows of a run are written with it and deleted with it.
+-- What a run changed (or, held, would change), contract by contract, in chunks of
+-- consecutive change records (`chunk` numbers them from 0, `records` counts them; 500 a chunk
+-- but the last): a 100 000-contract first load writes 200 rows, not 100 000. `data` is the
+-- chunk's records as the store's code encodes them (a JSON array of arrays, see
+-- `sync_store::encode_change_chunk`); every backend stores it as it is.
+-- No foreign key: the rows of a run are written with it and deleted with it. A rowid table:
+-- its rows are large (tens of KB), which a WITHOUT ROWID table stores poorly.
 CREATE TABLE run_changes (
     tenant_id INTEGER NOT NULL,
     run_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    code TEXT NOT NULL,
-    change TEXT NOT NULL,
-    fields TEXT NOT NULL,
-    previous TEXT,
-    last_name TEXT NOT NULL,
-    first_name TEXT NOT NULL,
-    group_code TEXT NOT NULL,
-    group_name TEXT NOT NULL,
-    site_code TEXT NOT NULL,
-    site_name TEXT NOT NULL,
-    search TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, run_id, position)
-) WITHOUT ROWID;
+    chunk INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, run_id, chunk)
+);

@@ -59,17 +59,6 @@ impl<'w, 'a> BinaryRows<'w, 'a> {
         self.bytes(value.as_bytes())
     }
 
-    /// A `TEXT` field that may be null.
-    pub(super) fn text_or_null(&mut self, value: Option<&str>) -> Result<()> {
-        match value {
-            Some(value) => self.text(value),
-            None => {
-                self.buf.extend_from_slice(&(-1i32).to_be_bytes());
-                Ok(())
-            }
-        }
-    }
-
     /// A `BIGINT` field.
     pub(super) fn int8(&mut self, value: i64) {
         self.buf.extend_from_slice(&8i32.to_be_bytes());

@@ -1,6 +1,7 @@
 //! Sync runs in the tables of `V4__runs.sql` (PostgreSQL): a run's row and its change records
-//! (binary `COPY`, however many), written in the transaction of the write they describe; the
-//! listings, the decisions on held runs, expiry and retention, each statement of one tenant.
+//! (in chunks, one statement for all of them), written in the transaction of the write they
+//! describe; the listings, the decisions on held runs, expiry and retention, each statement of
+//! one tenant.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -8,11 +9,10 @@ use std::collections::HashMap;
 use postgres::{GenericClient, Row, Transaction};
 use sync_core::Summary;
 
-use super::copy::BinaryRows;
 use super::Db;
 use crate::{
-    ChangeKind, ChangePage, ChangeRecord, Result, Run, RunKind, RunOutcome, RunPage, RunWrite,
-    StoreError, TenantId,
+    encode_change_chunk, page_of_chunks, ChangeKind, ChangePage, ChangeRecord, EncodedChunk,
+    Result, Run, RunKind, RunOutcome, RunPage, RunWrite, StoreError, TenantId, CHANGE_CHUNK,
 };
 
 fn corrupt(message: String) -> StoreError {
@@ -35,13 +35,16 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Inserts a new run's change records; called in the write's transaction (the tenant's row
-/// locked) before its contracts are written, so that an added contract's archived row is
-/// still the one before.
+/// Inserts a new run's change records, in chunks (one statement for all of them); called in
+/// the write's transaction (the tenant's row locked) before its contracts are written, so that
+/// an added contract's archived row is still the one before. `encoded` is
+/// [`encode_change_chunks`] of the records if the caller made it before the transaction; it is
+/// used unless an added record takes an archived row, which only the transaction reads.
 pub(super) fn insert_changes(
     db: &mut Db<'_, Transaction<'_>>,
     tenant: TenantId,
     write: &RunWrite<'_>,
+    encoded: Option<Vec<EncodedChunk>>,
 ) -> Result<()> {
     let RunWrite::New { run, changes, .. } = write else {
         return Ok(());
@@ -50,13 +53,21 @@ pub(super) fn insert_changes(
         return Ok(());
     }
     // An added contract takes its archived row as `previous`: the archived rows of the added
-    // codes, read at once (none on a first load).
+    // codes, read at once, when the tenant has archived contracts at all (never on a first
+    // load).
     let added: Vec<&str> = changes
         .iter()
         .filter(|c| c.change == ChangeKind::Added && c.previous.is_none())
         .map(|c| c.code.as_ref())
         .collect();
-    let archived_rows = if added.is_empty() {
+    let has_archived = !added.is_empty()
+        && db
+            .query_opt(
+                "SELECT EXISTS (SELECT 1 FROM contracts WHERE tenant_id = $1 AND archived)",
+                &[&tenant],
+            )?
+            .map_or(Ok(false), |row| row.try_get::<_, bool>(0))?;
+    let archived_rows = if !has_archived {
         Vec::new()
     } else {
         db.query(
@@ -65,43 +76,52 @@ pub(super) fn insert_changes(
             &[&tenant, &added],
         )?
     };
-    let mut archived: HashMap<&str, &str> = HashMap::with_capacity(archived_rows.len());
-    for row in &archived_rows {
-        archived.insert(row.try_get(0)?, row.try_get(1)?);
-    }
-    let mut sink = db.conn.copy_in(
-        "COPY run_changes (tenant_id, run_id, position, code, change, fields, previous,
-             last_name, first_name, group_code, group_name, site_code, site_name, search)
-         FROM STDIN (FORMAT binary)",
-    )?;
-    let mut copy = BinaryRows::new(&mut sink);
-    for (position, change) in changes.iter().enumerate() {
-        let previous = match &change.previous {
-            Some(previous) => Some(previous.as_ref()),
-            None if change.change == ChangeKind::Added => {
-                archived.get(change.code.as_ref()).copied()
+    let encoded = match encoded {
+        Some(encoded) if archived_rows.is_empty() => encoded,
+        _ if archived_rows.is_empty() => encode_chunks(changes),
+        _ => {
+            let mut archived: HashMap<&str, &str> = HashMap::with_capacity(archived_rows.len());
+            for row in &archived_rows {
+                archived.insert(row.try_get(0)?, row.try_get(1)?);
             }
-            None => None,
-        };
-        copy.row(14)?;
-        copy.int8(tenant);
-        copy.text(&run.id)?;
-        copy.int8(count(position));
-        copy.text(&change.code)?;
-        copy.text(change.change.name())?;
-        copy.text(&change.fields)?;
-        copy.text_or_null(previous)?;
-        copy.text(&change.last_name)?;
-        copy.text(&change.first_name)?;
-        copy.text(&change.group_code)?;
-        copy.text(&change.group_name)?;
-        copy.text(&change.site_code)?;
-        copy.text(&change.site_name)?;
-        copy.text(&change.search_text())?;
+            let filled: Vec<ChangeRecord<'_>> = changes
+                .iter()
+                .map(|change| {
+                    let mut change = change.clone();
+                    if change.change == ChangeKind::Added && change.previous.is_none() {
+                        change.previous = archived
+                            .get(change.code.as_ref())
+                            .map(|&previous| Cow::Borrowed(previous));
+                    }
+                    change
+                })
+                .collect();
+            encode_chunks(&filled)
+        }
+    };
+    let (mut chunks, mut counts, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+    for (chunk, records, text) in &encoded {
+        chunks.push(*chunk);
+        counts.push(*records);
+        texts.push(text.as_str());
     }
-    copy.end()?;
-    sink.finish()?;
+    db.execute(
+        "INSERT INTO run_changes (tenant_id, run_id, chunk, records, data)
+         SELECT $1, $2, chunk, records, data
+         FROM unnest($3::BIGINT[], $4::BIGINT[], $5::TEXT[]) AS c (chunk, records, data)",
+        &[&tenant, &run.id, &chunks, &counts, &texts],
+    )?;
     Ok(())
+}
+
+/// The chunks of `records`, encoded on this thread: the caller holds a connection, and no
+/// code holding one runs rayon (see the pool).
+fn encode_chunks(records: &[ChangeRecord<'_>]) -> Vec<EncodedChunk> {
+    records
+        .chunks(CHANGE_CHUNK)
+        .enumerate()
+        .map(|(i, chunk)| (count(i), count(chunk.len()), encode_change_chunk(chunk)))
+        .collect()
 }
 
 /// Writes the run's row (a new run) or its decision (an approval); called in the write's
@@ -281,59 +301,67 @@ pub(super) fn payload<C: GenericClient>(
     })
 }
 
-fn read_change(r: &Row) -> Result<ChangeRecord<'static>> {
-    let change: &str = r.try_get(1)?;
-    let Some(change) = ChangeKind::from_name(change) else {
-        return Err(corrupt(format!("change record of kind {change:?}")));
-    };
-    let text = |i: usize| -> Result<Cow<'static, str>> { Ok(Cow::Owned(r.try_get(i)?)) };
-    Ok(ChangeRecord {
-        code: text(0)?,
-        change,
-        fields: text(2)?,
-        previous: r.try_get::<_, Option<String>>(3)?.map(Cow::Owned),
-        last_name: text(4)?,
-        first_name: text(5)?,
-        group_code: text(6)?,
-        group_name: text(7)?,
-        site_code: text(8)?,
-        site_name: text(9)?,
-    })
-}
-
-/// One snapshot for the count and the page; the filter is a substring of the lowercased
-/// search text (`strpos`, no pattern characters).
-pub(super) fn changes(
+/// The stored chunks a page of a run's change records needs, read in one snapshot with the
+/// total: with a filter, every chunk of the run; without, only those holding the page. The
+/// page is cut by [`page_of_chunks`] once the connection is given back.
+pub(super) fn change_chunks(
     db: &mut Db<'_, Transaction<'_>>,
     tenant: TenantId,
     run_id: &str,
+    filtered: bool,
+    offset: usize,
+    limit: usize,
+) -> Result<(usize, Vec<(usize, String)>)> {
+    let total: i64 = db
+        .query_opt(
+            "SELECT coalesce(sum(records), 0)::BIGINT FROM run_changes
+             WHERE tenant_id = $1 AND run_id = $2",
+            &[&tenant, &run_id],
+        )?
+        .map_or(Ok(0), |row| row.try_get(0))?;
+    let total = usize::try_from(total).unwrap_or(0);
+    let (first, last) = if filtered {
+        (0, i64::MAX)
+    } else if limit == 0 || offset >= total {
+        return Ok((total, Vec::new()));
+    } else {
+        (
+            count(offset / CHANGE_CHUNK),
+            count(offset.saturating_add(limit - 1) / CHANGE_CHUNK),
+        )
+    };
+    let rows = db.query(
+        "SELECT chunk, data FROM run_changes WHERE tenant_id = $1 AND run_id = $2
+             AND chunk BETWEEN $3 AND $4
+         ORDER BY chunk",
+        &[&tenant, &run_id, &first, &last],
+    )?;
+    let chunks = rows
+        .iter()
+        .map(|row| {
+            let chunk: i64 = row.try_get(0)?;
+            let first = usize::try_from(chunk).unwrap_or(0) * CHANGE_CHUNK;
+            Ok((first, row.try_get(1)?))
+        })
+        .collect::<Result<_>>()?;
+    Ok((total, chunks))
+}
+
+/// A page of a run's change records from its chunks ([`change_chunks`]).
+pub(super) fn page(
+    total: usize,
+    chunks: &[(usize, String)],
     filter: Option<&str>,
     offset: usize,
     limit: usize,
 ) -> Result<ChangePage> {
-    let filter = filter
-        .map(str::to_lowercase)
-        .filter(|f| !f.is_empty())
-        .unwrap_or_default();
-    let total: i64 = db
-        .query_opt(
-            "SELECT count(*) FROM run_changes WHERE tenant_id = $1 AND run_id = $2
-                 AND ($3 = '' OR strpos(search, $3) > 0)",
-            &[&tenant, &run_id, &filter],
-        )?
-        .map_or(Ok(0), |row| row.try_get(0))?;
-    let rows = db.query(
-        "SELECT code, change, fields, previous, last_name, first_name, group_code, group_name,
-             site_code, site_name
-         FROM run_changes WHERE tenant_id = $1 AND run_id = $2
-             AND ($3 = '' OR strpos(search, $3) > 0)
-         ORDER BY position LIMIT $4 OFFSET $5",
-        &[&tenant, &run_id, &filter, &count(limit), &count(offset)],
-    )?;
-    Ok(ChangePage {
-        total: usize::try_from(total).unwrap_or(0),
-        changes: rows.iter().map(read_change).collect::<Result<_>>()?,
-    })
+    page_of_chunks(
+        chunks.iter().map(|(first, text)| (*first, text.as_str())),
+        total,
+        filter,
+        offset,
+        limit,
+    )
 }
 
 pub(super) fn settle<C: GenericClient>(

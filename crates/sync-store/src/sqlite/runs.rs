@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sync_core::Summary;
 
 use crate::{
-    ChangeKind, ChangePage, ChangeRecord, Result, Run, RunKind, RunOutcome, RunPage, RunWrite,
-    StoreError, TenantId,
+    encode_change_chunks, page_of_chunks, ChangeKind, ChangePage, ChangeRecord, EncodedChunk,
+    Result, Run, RunKind, RunOutcome, RunPage, RunWrite, StoreError, TenantId, CHANGE_CHUNK,
 };
 
 fn corrupt(message: String) -> StoreError {
@@ -32,12 +32,16 @@ fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Inserts a new run's change records; called in the write's transaction before its
-/// contracts are written, so that an added contract's archived row is still the one before.
+/// Inserts a new run's change records, in chunks; called in the write's transaction before
+/// its contracts are written, so that an added contract's archived row is still the one before.
+/// `encoded` is [`encode_change_chunks`] of the records if the caller made it before the
+/// transaction (on every core, beside its other work); it is used unless an added record
+/// takes an archived row, which only the transaction reads.
 pub(super) fn insert_changes(
     tx: &Transaction<'_>,
     tenant: TenantId,
     write: &RunWrite<'_>,
+    encoded: Option<Vec<EncodedChunk>>,
 ) -> Result<()> {
     let RunWrite::New { run, changes, .. } = write else {
         return Ok(());
@@ -52,40 +56,42 @@ pub(super) fn insert_changes(
             "SELECT EXISTS (SELECT 1 FROM contracts WHERE tenant_id = ?1 AND archived = 1)",
         )?
         .query_row([tenant], |r| r.get::<_, bool>(0))?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO run_changes (tenant_id, run_id, position, code, change, fields, previous,
-             last_name, first_name, group_code, group_name, site_code, site_name, search)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?;
-    let mut archived = tx.prepare_cached(
-        "SELECT data FROM contracts WHERE tenant_id = ?1 AND code = ?2 AND archived = 1",
-    )?;
-    for (position, change) in changes.iter().enumerate() {
-        let looked_up: Option<String> =
-            if change.change == ChangeKind::Added && change.previous.is_none() && has_archived {
-                archived
-                    .query_row(params![tenant, change.code.as_ref()], |r| r.get(0))
+    let mut filled: Vec<ChangeRecord<'_>> = Vec::new();
+    let lookups = has_archived
+        && changes
+            .iter()
+            .any(|c| c.change == ChangeKind::Added && c.previous.is_none());
+    let records: &[ChangeRecord<'_>] = if lookups {
+        let mut archived = tx.prepare_cached(
+            "SELECT data FROM contracts WHERE tenant_id = ?1 AND code = ?2 AND archived = 1",
+        )?;
+        filled.reserve(changes.len());
+        for change in changes.iter() {
+            let mut change = change.clone();
+            if change.change == ChangeKind::Added && change.previous.is_none() {
+                change.previous = archived
+                    .query_row(params![tenant, change.code.as_ref()], |r| {
+                        r.get::<_, String>(0)
+                    })
                     .optional()?
-            } else {
-                None
-            };
-        let previous = change.previous.as_deref().or(looked_up.as_deref());
-        insert.execute(params![
-            tenant,
-            run.id,
-            count(position),
-            change.code.as_ref(),
-            change.change.name(),
-            change.fields.as_ref(),
-            previous,
-            change.last_name.as_ref(),
-            change.first_name.as_ref(),
-            change.group_code.as_ref(),
-            change.group_name.as_ref(),
-            change.site_code.as_ref(),
-            change.site_name.as_ref(),
-            change.search_text(),
-        ])?;
+                    .map(Cow::Owned);
+            }
+            filled.push(change);
+        }
+        &filled
+    } else {
+        changes
+    };
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO run_changes (tenant_id, run_id, chunk, records, data)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let encoded = match encoded {
+        Some(encoded) if !lookups => encoded,
+        _ => encode_change_chunks(records),
+    };
+    for (chunk, count, data) in encoded {
+        insert.execute(params![tenant, run.id, chunk, count, data])?;
     }
     Ok(())
 }
@@ -265,26 +271,6 @@ pub(super) fn payload(
         .flatten())
 }
 
-fn read_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ChangeRecord<'static>>> {
-    let change: String = r.get(1)?;
-    let Some(change) = ChangeKind::from_name(&change) else {
-        return Ok(Err(corrupt(format!("change record of kind {change:?}"))));
-    };
-    let text = |i: usize| -> rusqlite::Result<Cow<'static, str>> { Ok(Cow::Owned(r.get(i)?)) };
-    Ok(Ok(ChangeRecord {
-        code: text(0)?,
-        change,
-        fields: text(2)?,
-        previous: r.get::<_, Option<String>>(3)?.map(Cow::Owned),
-        last_name: text(4)?,
-        first_name: text(5)?,
-        group_code: text(6)?,
-        group_name: text(7)?,
-        site_code: text(8)?,
-        site_name: text(9)?,
-    }))
-}
-
 pub(super) fn changes(
     conn: &Connection,
     tenant: TenantId,
@@ -293,52 +279,52 @@ pub(super) fn changes(
     offset: usize,
     limit: usize,
 ) -> Result<ChangePage> {
-    const COLUMNS: &str = "code, change, fields, previous, last_name, first_name, group_code,
-        group_name, site_code, site_name";
-    let filter = filter.map(str::to_lowercase).filter(|f| !f.is_empty());
-    // One snapshot for the count and the page.
+    // One snapshot for the count and the chunks.
     let tx = conn.unchecked_transaction()?;
-    let (total, changes) = match &filter {
-        None => {
-            let total: i64 = tx
-                .prepare_cached(
-                    "SELECT count(*) FROM run_changes WHERE tenant_id = ?1 AND run_id = ?2",
-                )?
-                .query_row(params![tenant, run_id], |r| r.get(0))?;
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM run_changes WHERE tenant_id = ?1 AND run_id = ?2
-                 ORDER BY position LIMIT ?3 OFFSET ?4"
-            ))?;
-            let rows = stmt.query_map(
-                params![tenant, run_id, count(limit), count(offset)],
-                read_change,
-            )?;
-            (total, rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        }
-        Some(filter) => {
-            let total: i64 = tx
-                .prepare_cached(
-                    "SELECT count(*) FROM run_changes WHERE tenant_id = ?1 AND run_id = ?2
-                         AND instr(search, ?3) > 0",
-                )?
-                .query_row(params![tenant, run_id, filter], |r| r.get(0))?;
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM run_changes WHERE tenant_id = ?1 AND run_id = ?2
-                     AND instr(search, ?3) > 0
-                 ORDER BY position LIMIT ?4 OFFSET ?5"
-            ))?;
-            let rows = stmt.query_map(
-                params![tenant, run_id, filter, count(limit), count(offset)],
-                read_change,
-            )?;
-            (total, rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        }
+    let total: i64 = tx
+        .prepare_cached(
+            "SELECT coalesce(sum(records), 0) FROM run_changes WHERE tenant_id = ?1 AND run_id = ?2",
+        )?
+        .query_row(params![tenant, run_id], |r| r.get(0))?;
+    let total = usize::try_from(total).unwrap_or(0);
+    let filtered = filter.is_some_and(|f| !f.is_empty());
+    // Without a filter, only the chunks that hold the page.
+    let (first, last) = if filtered {
+        (0, i64::MAX)
+    } else if limit == 0 || offset >= total {
+        return Ok(ChangePage {
+            total,
+            changes: Vec::new(),
+        });
+    } else {
+        (
+            count(offset / CHANGE_CHUNK),
+            count(offset.saturating_add(limit - 1) / CHANGE_CHUNK),
+        )
     };
+    let mut stmt = tx.prepare_cached(
+        "SELECT chunk, data FROM run_changes WHERE tenant_id = ?1 AND run_id = ?2
+             AND chunk BETWEEN ?3 AND ?4
+         ORDER BY chunk",
+    )?;
+    let rows = stmt.query_map(params![tenant, run_id, first, last], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let chunks = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    drop(stmt);
     tx.commit()?;
-    Ok(ChangePage {
-        total: usize::try_from(total).unwrap_or(0),
-        changes: changes.into_iter().collect::<Result<_>>()?,
-    })
+    page_of_chunks(
+        chunks.iter().map(|(chunk, data)| {
+            (
+                usize::try_from(*chunk).unwrap_or(0) * CHANGE_CHUNK,
+                data.as_str(),
+            )
+        }),
+        total,
+        filter,
+        offset,
+        limit,
+    )
 }
 
 pub(super) fn settle(

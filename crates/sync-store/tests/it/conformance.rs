@@ -98,3 +98,8 @@ fn reverts_are_recorded() {
 fn runs_are_pruned() {
     check(conformance::runs_are_pruned);
 }
+
+#[test]
+fn change_records_are_paged_across_chunks() {
+    check(conformance::change_records_are_paged_across_chunks);
+}

@@ -123,6 +123,11 @@ fn runs_are_pruned() {
     check(conformance::runs_are_pruned);
 }
 
+#[test]
+fn change_records_are_paged_across_chunks() {
+    check(conformance::change_records_are_paged_across_chunks);
+}
+
 /// `n` contracts `{prefix}{i}` of group `group`.
 fn contracts(prefix: &str, n: usize, group: &str) -> Vec<sync_core::Contract<'static>> {
     (0..n)
