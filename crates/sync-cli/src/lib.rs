@@ -133,8 +133,13 @@ Examples:
   sync-cli runs approve 4f9c2d7e0b1a4c3d8e6f5a4b3c2d1e0f --url http://127.0.0.1:8080
   sync-cli runs revert 4f9c2d7e0b1a4c3d8e6f5a4b3c2d1e0f --url http://127.0.0.1:8080 --allow-mass-removal")]
     Runs(runs::RunsArgs),
-    /// Run the HTTP API of document 000 on an embedded SQLite database.
+    /// Run the HTTP API of document 000 on an embedded SQLite database, or on PostgreSQL.
     #[command(after_help = "\
+The store is SQLite in --data DIR (nothing to install), or a PostgreSQL database given by
+--database-url URL or SYNC_DATABASE_URL, which several instances behind a load balancer may
+share (each with at most --pool-size connections). A store that cannot be opened or does not
+answer stops the start with exit code 2. GET /healthz answers 200 while the store answers.
+
 Tokens come from --token TENANT=TOKEN (repeatable) and SYNC_TOKENS=t1=tok1,t2=tok2; only their
 hashes are stored. Logs go to stderr: text (coloured only on a terminal), or with
 --log-format json (or SYNC_LOG_FORMAT=json) one JSON object per line.
@@ -144,13 +149,15 @@ flight finish (at most --shutdown-timeout seconds) and exits 0. A request whose 
 stall for --read-timeout seconds is answered 408 and closed; at most --max-connections
 connections are served at once, the next ones wait.
 
-Example:
-  sync-cli serve --addr 127.0.0.1:8080 --data /var/lib/campus-sync --token school=s3cret")]
+Examples:
+  sync-cli serve --addr 127.0.0.1:8080 --data /var/lib/campus-sync --token school=s3cret
+  SYNC_DATABASE_URL=postgres://campus:pw@db/campus sync-cli serve --addr 0.0.0.0:8080")]
     Serve(server::ServeArgs),
-    /// Manage tenants: `tenant create NAME --data DIR [--sandbox]`.
+    /// Manage tenants: `tenant create NAME (--data DIR | --database-url URL) [--sandbox]`.
     #[command(after_help = "\
-Example:
-  sync-cli tenant create school --data /var/lib/campus-sync   # prints the token once")]
+Examples:
+  sync-cli tenant create school --data /var/lib/campus-sync   # prints the token once
+  sync-cli tenant create school --database-url postgres://campus:pw@db/campus")]
     Tenant(server::TenantArgs),
 }
 
@@ -394,9 +401,9 @@ mod tests {
                     a.retry_delay
                 ),
                 Command::Serve(a) => format!(
-                    "serve {} {} {:?} sandbox={} private={} {} log={:?} read={} shutdown={} max={} metrics={} cache={}",
+                    "serve {} {:?} {:?} sandbox={} private={} {} log={:?} read={} shutdown={} max={} metrics={} cache={}",
                     a.addr,
-                    a.data.display(),
+                    a.store.location(a.pool_size),
                     a.tokens,
                     a.sandbox,
                     a.calendar_allow_private,
@@ -415,9 +422,9 @@ mod tests {
                 Command::Tenant(a) => match a.command {
                     server::TenantCommand::Create(c) => {
                         format!(
-                            "tenant create {} {} sandbox={}",
+                            "tenant create {} {:?} sandbox={}",
                             c.name,
-                            c.data.display(),
+                            c.store.location(None),
                             c.sandbox
                         )
                     }
@@ -520,35 +527,35 @@ mod tests {
     fn server_commands() {
         check(
             "serve --data d --token a=x --token b=y=z --sandbox --max-body-mb 5",
-            r#"serve 127.0.0.1:8080 d [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512"#,
+            r#"serve 127.0.0.1:8080 Directory("d") [("a", "x"), ("b", "y=z")] sandbox=true private=false 5 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512"#,
         );
         check(
             "serve --addr 0.0.0.0:9000 --data d --calendar-allow-private",
-            "serve 0.0.0.0:9000 d [] sandbox=false private=true 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
+            "serve 0.0.0.0:9000 Directory(\"d\") [] sandbox=false private=true 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
         check(
             "serve --data d --log-format json",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Json read=60 shutdown=30 max=1024 metrics=true cache=512",
+            "serve 127.0.0.1:8080 Directory(\"d\") [] sandbox=false private=false 256 log=Json read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
         check(
             "serve --data d --log-format text",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
+            "serve 127.0.0.1:8080 Directory(\"d\") [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
         check(
             "serve --data d --metrics false",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=false cache=512",
+            "serve 127.0.0.1:8080 Directory(\"d\") [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=false cache=512",
         );
         check(
             "serve --data d --metrics true",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
+            "serve 127.0.0.1:8080 Directory(\"d\") [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512",
         );
         check(
             "serve --data d --cache-mb 64",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=64",
+            "serve 127.0.0.1:8080 Directory(\"d\") [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=64",
         );
         check(
             "serve --data d --cache-mb 0",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=0",
+            "serve 127.0.0.1:8080 Directory(\"d\") [] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=0",
         );
         check("serve --data d --cache-mb lots", "error ValueValidation");
         check("serve --data d --metrics no", "error InvalidValue");
@@ -558,7 +565,7 @@ mod tests {
         check("serve --data d --max-body-mb 0", "error ValueValidation");
         check(
             "serve --data d --read-timeout 5 --shutdown-timeout 0 --max-connections 2",
-            "serve 127.0.0.1:8080 d [] sandbox=false private=false 256 log=Text read=5 shutdown=0 max=2 metrics=true cache=512",
+            "serve 127.0.0.1:8080 Directory(\"d\") [] sandbox=false private=false 256 log=Text read=5 shutdown=0 max=2 metrics=true cache=512",
         );
         check("serve --data d --read-timeout 0", "error ValueValidation");
         check(
@@ -572,9 +579,43 @@ mod tests {
         check("serve", "error MissingRequiredArgument");
         check(
             "tenant create school --data d --sandbox",
-            "tenant create school d sandbox=true",
+            "tenant create school Directory(\"d\") sandbox=true",
         );
         check("tenant create school", "error MissingRequiredArgument");
+    }
+
+    #[test]
+    fn store_options() {
+        let rest = "[] sandbox=false private=false 256 log=Text read=60 shutdown=30 max=1024 metrics=true cache=512";
+        check(
+            "serve --database-url postgres://campus:pw@db/campus --pool-size 4",
+            &format!(
+                "serve 127.0.0.1:8080 Postgres {{ url: \"postgres://campus@db/campus\", pool_size: Some(4) }} {rest}"
+            ),
+        );
+        check(
+            "serve --database-url postgres://db/campus",
+            &format!(
+                "serve 127.0.0.1:8080 Postgres {{ url: \"postgres://db/campus\", pool_size: None }} {rest}"
+            ),
+        );
+        check(
+            "serve --data d --database-url postgres://db/campus",
+            "error ArgumentConflict",
+        );
+        check("serve --data d --pool-size 4", "error ArgumentConflict");
+        check(
+            "serve --database-url postgres://db/campus --pool-size 0",
+            "error ValueValidation",
+        );
+        check(
+            "tenant create school --database-url postgres://db/campus",
+            "tenant create school Postgres { url: \"postgres://db/campus\", pool_size: None } sandbox=false",
+        );
+        check(
+            "tenant create school --data d --database-url postgres://db/campus",
+            "error ArgumentConflict",
+        );
     }
 
     #[test]

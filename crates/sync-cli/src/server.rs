@@ -1,4 +1,5 @@
-//! `serve` and `tenant create`: run the HTTP API, and create tenants with a random token.
+//! `serve` and `tenant create`: run the HTTP API, and create tenants with a random token,
+//! on the store `--data DIR` (SQLite) or `--database-url URL` (PostgreSQL) names.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,7 +8,41 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use sync_store::Store;
+use sync_store::StoreLocation;
+
+/// Which store a command opens: exactly one of `--data` and `--database-url`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct StoreArgs {
+    /// Directory of the SQLite database (created if missing): the embedded default, for one
+    /// server instance.
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// URL of a PostgreSQL database (postgres://user:password@host:port/database), which
+    /// several server instances may share; instead of --data. Migrated at start.
+    #[arg(
+        long = "database-url",
+        value_name = "URL",
+        env = "SYNC_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The store named, with at most `pool_size` connections for PostgreSQL.
+    pub fn location(&self, pool_size: Option<u32>) -> StoreLocation {
+        match (&self.database_url, &self.data) {
+            (Some(url), _) => StoreLocation::Postgres {
+                url: url.clone(),
+                pool_size: pool_size.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            },
+            (None, Some(dir)) => StoreLocation::Directory(dir.clone()),
+            // The group is required: clap refuses a command line with neither.
+            (None, None) => StoreLocation::Directory(PathBuf::from("data")),
+        }
+    }
+}
 
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
@@ -15,9 +50,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Directory of the SQLite database (created if missing).
-    #[arg(long = "data", value_name = "DIR")]
-    pub data: PathBuf,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Most connections this instance opens to PostgreSQL (--database-url only); the
+    /// server's pool: requests wait for a free one.
+    #[arg(long, value_name = "N", conflicts_with = "data", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub pool_size: Option<u32>,
     /// A tenant and its bearer token, repeatable; `SYNC_TOKENS=t1=tok1,t2=tok2` adds more.
     #[arg(long = "token", value_name = "TENANT=TOKEN", value_parser = parse_token)]
     pub tokens: Vec<(String, String)>,
@@ -105,9 +144,9 @@ pub enum TenantCommand {
 pub struct TenantCreateArgs {
     /// The tenant's name.
     pub name: String,
-    /// Directory of the SQLite database (created if missing).
-    #[arg(long = "data", value_name = "DIR")]
-    pub data: PathBuf,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Make the tenant a sandbox (DELETE allowed).
     #[arg(long)]
     pub sandbox: bool,
@@ -141,7 +180,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let config = sync_http::ServeConfig {
         addr: args.addr,
-        data_dir: args.data,
+        store: args.store.location(args.pool_size),
         tokens,
         sandbox: args.sandbox,
         calendar_allow_private: args.calendar_allow_private,
@@ -186,22 +225,27 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
 pub fn tenant(args: TenantArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         TenantCommand::Create(args) => {
-            let store = sync_store::SqliteStore::open(&args.data)?;
+            let location = args.store.location(Some(1));
+            // The store's error shows its cause: not a context, which would show it twice.
+            let store = sync_store::open(&location, 0).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot open the {} store at {location}: {e}",
+                    location.backend()
+                )
+            })?;
             let token = sync_store::new_token().map_err(anyhow::Error::msg)?;
             // An existing tenant is an error: its sandbox flag and tokens stay as they are.
             let tenant = match store.create_tenant(&args.name, args.sandbox) {
                 Err(sync_store::StoreError::TenantExists { .. }) => anyhow::bail!(
-                    "tenant {} already exists in {}; nothing was changed",
+                    "tenant {} already exists in {location}; nothing was changed",
                     args.name,
-                    store.path().display()
                 ),
                 created => created?,
             };
             store.add_token(tenant.id, &sync_store::hash_token(&token))?;
             eprintln!(
-                "tenant {} ready in {}; its token, shown only this once:",
+                "tenant {} ready in {location}; its token, shown only this once:",
                 args.name,
-                store.path().display()
             );
             println!("{token}");
             Ok(ExitCode::SUCCESS)
@@ -231,14 +275,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let args = TenantCreateArgs {
             name: "school".into(),
-            data: dir.path().to_path_buf(),
+            store: StoreArgs {
+                data: Some(dir.path().to_path_buf()),
+                database_url: None,
+            },
             sandbox: true,
         };
         tenant(TenantArgs {
             command: TenantCommand::Create(args),
         })
         .unwrap();
+        use sync_store::Store;
         let store = sync_store::SqliteStore::open(dir.path()).unwrap();
+        assert!(store.tenant_by_name("school").unwrap().unwrap().sandbox);
         // The token itself is not stored anywhere in the database file.
         let bytes = std::fs::read(store.path()).unwrap();
         assert!(!bytes.is_empty());

@@ -1,21 +1,27 @@
 //! Measures the server on generated data: a POST of N contracts (default 100 000) to a fresh
-//! data directory, the same POST again (all `same`), a POST with 10% changed, GET pages of
-//! 1000 contracts, and GET of the first load's run with its first and 50th page of 1000
-//! changes.
+//! tenant, the same POST again (all `same`), a POST with 10% changed, GET pages of 1000
+//! contracts, and GET of the first load's run with its first and 50th page of 1000 changes; on
+//! SQLite in a fresh data directory, or with `--database-url URL` (or `SYNC_DATABASE_URL`) on
+//! that PostgreSQL database, a new tenant each run.
 //!
-//! `cargo run --release -p sync-http --example load -- [N]`
+//! `cargo run --release -p sync-http --example load -- [N] [--database-url URL]`
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::Client;
+use sync_store::StoreLocation;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(100_000);
+    let mut n = 100_000;
+    let mut url = std::env::var("SYNC_DATABASE_URL").ok();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--database-url" => url = Some(args.next().ok_or("--database-url URL")?),
+            other => n = other.parse()?,
+        }
+    }
     let generated = sync_core::gen::generate(&sync_core::gen::Options {
         contracts: n,
         seed: 7,
@@ -24,21 +30,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let first = serde_json::to_vec(&generated.previous)?;
     let second = serde_json::to_vec(&generated.current)?;
     let dir = tempfile::tempdir()?;
+    let store = match url {
+        Some(url) => StoreLocation::Postgres {
+            url,
+            pool_size: None,
+        },
+        None => StoreLocation::Directory(dir.path().to_path_buf()),
+    };
+    // A new tenant each run: a PostgreSQL database keeps the tenants of earlier runs.
+    let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
+    let token = format!("bench-token-{run}");
+    println!(
+        "{n} contracts, {:.1} MB of JSON, {} store at {store}",
+        first.len() as f64 / 1e6,
+        store.backend()
+    );
     let server = sync_http::start(sync_http::ServeConfig {
         addr: "127.0.0.1:0".parse()?,
-        data_dir: dir.path().to_path_buf(),
-        tokens: vec![("bench".into(), "bench-token".into())],
+        store,
+        tokens: vec![(format!("bench-{run}"), token.clone())],
         ..Default::default()
     })
     .await?;
     let base = format!("http://{}", server.addr());
     let client = Client::new();
-    println!("{n} contracts, {:.1} MB of JSON", first.len() as f64 / 1e6);
 
     let post = |body: Vec<u8>, query: &'static str| {
         let request = client
             .post(format!("{base}/api/sync/v2/contrats{query}"))
-            .bearer_auth("bench-token")
+            .bearer_auth(&token)
             .header("Content-Type", "application/json")
             .body(body);
         async move {
@@ -51,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut first_run = None;
     for (label, body, query) in [
-        ("POST, fresh data dir (all added)", first.clone(), ""),
+        ("POST, fresh tenant (all added)", first.clone(), ""),
         ("POST, same payload again (all same)", first, ""),
         ("POST, 10% changed", second, "?allowMassRemoval=true"),
     ] {
@@ -77,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut changes = 0;
         for _ in 0..10 {
             let started = Instant::now();
-            let response = client.get(&url).bearer_auth("bench-token").send().await?;
+            let response = client.get(&url).bearer_auth(&token).send().await?;
             let body: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
             best = best.min(started.elapsed().as_secs_f64());
             changes = body["changes"].as_array().map_or(0, Vec::len);
@@ -92,7 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut best = f64::MAX;
         for _ in 0..10 {
             let started = Instant::now();
-            let response = client.get(&url).bearer_auth("bench-token").send().await?;
+            let response = client.get(&url).bearer_auth(&token).send().await?;
             let _ = response.bytes().await?;
             best = best.min(started.elapsed().as_secs_f64());
         }
@@ -110,7 +130,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }]);
     let put = client
         .put(format!("{base}/api/sync/v1/session-models"))
-        .bearer_auth("bench-token")
+        .bearer_auth(&token)
         .header("Content-Type", "application/json")
         .body(serde_json::to_vec(&model)?)
         .send()
@@ -125,7 +145,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut total = serde_json::Value::Null;
     for _ in 0..10 {
         let started = Instant::now();
-        let response = client.get(&url).bearer_auth("bench-token").send().await?;
+        let response = client.get(&url).bearer_auth(&token).send().await?;
         let body: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
         best = best.min(started.elapsed().as_secs_f64());
         total = body["total"].clone();

@@ -6,7 +6,9 @@
 //!
 //! - [`app`] builds the router over an [`AppState`] (tests can drive it without a socket);
 //!   [`app_with`] merges more routes over the same state (the cycle API);
-//! - [`start`] opens the store, registers the configured tokens and listens; [`serve`] runs
+//! - [`start`] opens the store ([`ServeConfig::store`]: SQLite in a directory, or PostgreSQL
+//!   shared by several instances), checks that it answers, registers the configured tokens
+//!   and listens; [`serve`] runs
 //!   until SIGTERM or SIGINT, then shuts down gracefully: it stops accepting and lets the
 //!   requests in flight finish (within [`ServeConfig::shutdown_timeout`]);
 //! - limits: at most [`ServeConfig::max_connections`] connections at once (the next ones
@@ -20,7 +22,7 @@
 //! # async fn run() -> Result<(), sync_http::ServeError> {
 //! let config = sync_http::ServeConfig {
 //!     addr: "127.0.0.1:0".parse().unwrap(),
-//!     data_dir: "/tmp/campus-sync".into(),
+//!     store: sync_store::StoreLocation::Directory("/tmp/campus-sync".into()),
 //!     tokens: vec![("school".into(), "secret".into())],
 //!     ..Default::default()
 //! };
@@ -42,6 +44,7 @@ pub mod cycle;
 pub mod error;
 pub mod extract;
 pub mod html;
+pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod review;
@@ -51,7 +54,6 @@ pub mod wire;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,7 +62,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use sync_store::{hash_token, SqliteStore, Store, StoreError};
+use sync_store::{hash_token, Store, StoreError, StoreLocation};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Subscriber;
@@ -74,6 +76,7 @@ pub use state::{blocking, AppState, Settings};
 pub fn routes() -> Router<AppState> {
     use axum::routing::{get, post};
     Router::new()
+        .route("/healthz", get(health::get_health))
         .route("/api/sync/v1/test", get(contracts::token_check))
         .route("/api/sync/v2/contrats", post(contracts::post_contracts))
         .route(
@@ -178,8 +181,9 @@ async fn log_request(request: Request, next: Next) -> Response {
 pub struct ServeConfig {
     /// Address to listen on (`127.0.0.1:0` picks a free port).
     pub addr: SocketAddr,
-    /// Directory of the SQLite database, created if missing.
-    pub data_dir: PathBuf,
+    /// The store: a directory of the SQLite database (created if missing), or a PostgreSQL
+    /// database that several instances share.
+    pub store: StoreLocation,
     /// `(tenant, token)` pairs registered at start (only the tokens' hashes are stored).
     pub tokens: Vec<(String, String)>,
     /// Whether the tenants of `tokens` are sandboxes.
@@ -211,7 +215,7 @@ impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            data_dir: PathBuf::from("data"),
+            store: StoreLocation::Directory("data".into()),
             tokens: Vec::new(),
             sandbox: false,
             calendar_allow_private: false,
@@ -231,7 +235,15 @@ impl Default for ServeConfig {
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The store could not be opened or written.
+    /// The store could not be opened, or does not answer: nothing was started.
+    #[error("cannot open the {} store at {location}: {cause}", location.backend())]
+    Open {
+        /// Where it is (shown with a URL's password hidden).
+        location: StoreLocation,
+        /// Why, shown in the message (not as a `source()`, which would show it twice).
+        cause: StoreError,
+    },
+    /// The store failed while registering the tokens.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The address could not be bound.
@@ -276,12 +288,13 @@ impl Server {
     }
 }
 
-/// Opens the store in `config.data_dir`, registers the tokens, binds and serves in the
-/// background.
+/// Opens the store at `config.store` and checks that it answers ([`ServeError::Open`] if
+/// not: a wrong URL or an unreachable database stops the start here, before listening),
+/// registers the tokens, binds and serves in the background.
 pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
     let ServeConfig {
         addr,
-        data_dir,
+        store: location,
         tokens,
         sandbox,
         calendar_allow_private,
@@ -298,8 +311,12 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
     let cache_bytes = u64::try_from(cache_mb)
         .unwrap_or(u64::MAX)
         .saturating_mul(1 << 20);
-    let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
-        let store = SqliteStore::open(&data_dir)?.with_cache_bytes(cache_bytes);
+    let store = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, ServeError> {
+        let opened = sync_store::open(&location, cache_bytes).and_then(|store| {
+            store.ping()?;
+            Ok(store)
+        });
+        let store = opened.map_err(|cause| ServeError::Open { location, cause })?;
         for (tenant, token) in &tokens {
             // An existing tenant keeps its sandbox flag: `--sandbox` applies to new ones.
             store.tenant_with_token(tenant, &hash_token(token), sandbox)?;
@@ -320,7 +337,7 @@ pub async fn start(config: ServeConfig) -> Result<Server, ServeError> {
         keep_runs_for,
         ..Default::default()
     };
-    let state = AppState::with_engine_options(Arc::new(store) as Arc<dyn Store>, settings, options);
+    let state = AppState::with_engine_options(store, settings, options);
     let upkeep = tokio::spawn(run_upkeep(state.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await

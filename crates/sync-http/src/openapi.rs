@@ -106,6 +106,7 @@ impl Modify for CommonAnswers {
 #[openapi(
     info(title = "campus-sync", description = "Contract sync API (document 000) and cycle API (document 004), multi-tenant"),
     paths(
+        crate::health::get_health,
         crate::contracts::token_check,
         crate::contracts::post_contracts,
         crate::contracts::post_changes,

@@ -290,6 +290,14 @@ pub struct TokenAnswer {
     pub name: String,
 }
 
+/// The answer of `GET /healthz` when the store answers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct HealthAnswer {
+    /// Always `ok`.
+    pub status: String,
+}
+
 /// The answer of the sandbox delete.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeletedAnswer {

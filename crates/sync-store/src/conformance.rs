@@ -129,6 +129,9 @@ fn absence(start: &str, kind: AbsenceKind) -> Absence {
 pub fn tenants_and_tokens(new_database: NewDatabase<'_>) {
     let store = new_database()();
     let store = store.as_ref();
+    store
+        .ping()
+        .expect("a new database answers a trivial query");
     let a = store.create_tenant("a", true).expect("create a");
     assert_eq!((a.name.as_str(), a.sandbox), ("a", true));
     let b = store.create_tenant("b", false).expect("create b");

@@ -32,6 +32,7 @@
 mod active;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod location;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod review;
@@ -48,6 +49,7 @@ use sync_core::{Contract, KnownAccount};
 use sync_cycle::{CycleData, CycleScope};
 
 pub use active::DEFAULT_CACHE_BYTES;
+pub use location::{open, redact_password, StoreLocation};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use review::ReviewKey;
@@ -345,6 +347,11 @@ pub struct CacheStats {
 /// The server's needs. Every method is scoped by tenant: no call reads or writes another
 /// tenant's data. Methods block; async callers use `spawn_blocking`.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// Answers a trivial query on the database (`SELECT 1`): `Ok` when it can be reached now,
+    /// [`StoreError::Unavailable`] (or another error) when not. The health check of a load
+    /// balancer (`GET /healthz`) and the server's start call it; it reads no tenant's data.
+    fn ping(&self) -> Result<()>;
+
     /// Creates a tenant; [`StoreError::TenantExists`] if the name is taken, and then the
     /// stored tenant is left as it is (a tenant's settings change only when asked).
     fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant>;
@@ -458,11 +465,6 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         after: &CycleData,
         based_on: Option<i64>,
     ) -> Result<()>;
-
-    /// Whether the database answers now (a health check): `Ok` after one round trip.
-    fn ping(&self) -> Result<()> {
-        Ok(())
-    }
 
     /// Records a run that writes no contracts (refused, held), with its change records, in
     /// one transaction. A run that writes contracts is recorded by [`Store::apply_sync`]

@@ -176,45 +176,7 @@ fn migration_error(err: refinery::Error) -> StoreError {
     }
 }
 
-/// `url` without its password (in the URL's user info, or a `password` parameter), for
-/// messages and logs.
-pub(crate) fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((head, query)) => (head, Some(query)),
-        None => (url, None),
-    };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(end);
-            let authority = match authority.rsplit_once('@') {
-                Some((user_info, host)) => {
-                    let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
-                    format!("{user}@{host}")
-                }
-                None => authority.to_owned(),
-            };
-            format!("{scheme}://{authority}{path}")
-        }
-        // Key-value form: `host=... password=...`.
-        None => head
-            .split_whitespace()
-            .filter(|pair| !pair.starts_with("password="))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    if let Some(query) = query {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|pair| !pair.starts_with("password="))
-            .collect();
-        if !kept.is_empty() {
-            out.push('?');
-            out.push_str(&kept.join("&"));
-        }
-    }
-    out
-}
+pub(crate) use crate::location::redact_password as redact_url;
 
 /// A connection with the statements prepared on it.
 struct Session {

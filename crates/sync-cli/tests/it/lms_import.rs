@@ -8,7 +8,7 @@ fn loads_cycle_data_and_shows_a_refusal() {
     let dir = tempfile::tempdir().unwrap();
     let config = sync_http::ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
+        store: sync_store::StoreLocation::Directory(dir.path().to_path_buf()),
         tokens: vec![("school".into(), "tok".into())],
         sandbox: false,
         calendar_allow_private: false,

@@ -4,11 +4,13 @@
 mod browser;
 mod diff;
 mod gen;
+mod instances;
 mod lms_import;
 mod push;
 mod report;
 mod runs;
 mod serve;
+mod served;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +43,7 @@ pub fn sync_cli_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]
     command.args(args);
     for var in [
         "SYNC_TOKEN",
+        "SYNC_DATABASE_URL",
         "HTTP_PROXY",
         "http_proxy",
         "HTTPS_PROXY",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sync_store::{RunOutcome, SqliteStore, Store};
 
-use crate::serve::Served;
+use crate::served::Served;
 use crate::{sync_cli, Run};
 
 const TOKEN: &str = "runs-t0ken";

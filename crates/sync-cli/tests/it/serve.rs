@@ -1,100 +1,13 @@
 //! `sync-cli serve` as a process, its stderr piped (not a terminal): the log lines in each
 //! format, and the graceful stop on SIGTERM and SIGINT.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStderr, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-/// A running `sync-cli serve`, killed and waited for when dropped.
-pub(crate) struct Served {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Served {
-    /// Starts `sync-cli serve` on a free port of 127.0.0.1 with `args` and `env`.
-    pub(crate) fn start(data: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Served {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sync-cli"));
-        command
-            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .args(args)
-            .env_remove("SYNC_LOG_FORMAT")
-            .env_remove("SYNC_TOKENS")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("sync-cli starts");
-        let stderr: ChildStderr = child.stderr.take().expect("stderr piped");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Served { child, lines }
-    }
-
-    /// The next line of stderr, waiting at most 30 s.
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a log line within 30 s")
-    }
-
-    /// The next line of stderr that contains `text`.
-    fn line_with(&self, text: &str) -> String {
-        loop {
-            let line = self.line();
-            if line.contains(text) {
-                return line;
-            }
-        }
-    }
-
-    /// The address of the `listening` line of the text format (the first line).
-    pub(crate) fn text_addr(&self) -> String {
-        let listening = self.line_with("listening");
-        listening.rsplit("addr=").next().unwrap().trim().to_owned()
-    }
-
-    /// Sends `signal` (`TERM`, `INT`) to the process.
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -{signal}: {status}");
-    }
-
-    /// The exit code, waiting at most 60 s for the process to end.
-    fn exit_code(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("waits") {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "still running after 60 s");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::served::Served;
 
 /// Sends `GET /api/sync/v1/test` without a token to `addr` and reads the whole answer.
 fn request(addr: &str) {

@@ -94,6 +94,8 @@ async fn a_sync_is_counted_with_its_route_and_the_contracts_it_wrote() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&app, Method::GET, "/nowhere/CONTRAT-SECRET", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&app, Method::GET, "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
 
     let (status, content_type, text) = scrape(&app).await;
     assert_eq!(status, StatusCode::OK);
@@ -108,6 +110,7 @@ async fn a_sync_is_counted_with_its_route_and_the_contracts_it_wrote() {
         (&format!(r#"{requests}{{method="POST",route="/api/sync/v2/contrats/changes",status="200"}}"#), Some(1.0)),
         (&format!(r#"{requests}{{method="GET",route="/api/sync/v1/calendar-group-ics/{{groupId}}",status="200"}}"#), Some(1.0)),
         (&format!(r#"{requests}{{method="GET",route="unmatched",status="404"}}"#), Some(1.0)),
+        (&format!(r#"{requests}{{method="GET",route="/healthz",status="200"}}"#), Some(1.0)),
         // The scrape itself is counted once it is answered.
         (&format!(r#"{requests}{{method="GET",route="/metrics",status="200"}}"#), None),
         (&format!(r#"{latency}_count{{method="POST",route="/api/sync/v2/contrats"}}"#), Some(1.0)),

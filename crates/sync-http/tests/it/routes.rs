@@ -51,6 +51,10 @@ const ROUTES: [&str; 26] = [
     "POST /api/sync/v1/runs/{runId}/revert",
 ];
 
+/// The routes that need no token (beside `/openapi.json` and `/metrics`, which the document
+/// does not list).
+const PUBLIC_ROUTES: [&str; 1] = ["GET /healthz"];
+
 /// The routes that read a JSON body.
 const BODY_ROUTES: [&str; 14] = [
     "POST /api/sync/v2/contrats",
@@ -198,7 +202,11 @@ fn the_routes_tested_are_the_documented_ones() {
             documented.insert(format!("{} {path}", method.to_uppercase()));
         }
     }
-    let tested: BTreeSet<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+    let tested: BTreeSet<String> = ROUTES
+        .iter()
+        .chain(&PUBLIC_ROUTES)
+        .map(|r| r.to_string())
+        .collect();
     assert_eq!(tested, documented);
 }
 
@@ -207,7 +215,7 @@ fn the_routes_tested_are_the_documented_ones() {
 #[test]
 fn the_document_describes_every_body_and_answer() {
     let document = serde_json::to_value(sync_http::openapi::openapi()).unwrap();
-    for route in ROUTES {
+    for route in ROUTES.iter().chain(&PUBLIC_ROUTES) {
         let (method, path) = route.split_once(' ').unwrap();
         let operation = &document["paths"][path][method.to_lowercase()];
         let responses = operation["responses"].as_object().expect(route);
@@ -215,8 +223,15 @@ fn the_document_describes_every_body_and_answer() {
             let schema = &response["content"]["application/json"]["schema"];
             assert!(schema.is_object(), "{route} {status}: no schema");
         }
-        let mut expected = vec!["200", "400", "401"];
-        if BODY_ROUTES.contains(&route) {
+        let public = PUBLIC_ROUTES.contains(route);
+        assert_eq!(responses.contains_key("401"), !public, "{route}: 401");
+        assert_eq!(
+            operation["security"].is_array(),
+            !public,
+            "{route}: security"
+        );
+        let mut expected = vec!["200", "400", "503"];
+        if BODY_ROUTES.contains(route) {
             expected.extend(["400", "413", "415"]);
             let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
             assert!(schema.is_object(), "{route}: no request schema");
@@ -270,8 +285,11 @@ async fn every_route_refuses_a_missing_or_wrong_token() {
         let response = tower::ServiceExt::oneshot(app.clone(), request).await.unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{route}");
     }
-    // The OpenAPI document is public.
+    // The OpenAPI document and the health check are public.
     check(&app, "GET /openapi.json", None, Body::None, 200, Keys(&["components", "info", "openapi", "paths"])).await;
+    let body = check(&app, "GET /healthz", None, Body::None, 200, Keys(&["status"])).await;
+    assert_eq!(body, json!({"status": "ok"}));
+    check(&app, "GET /healthz", Some(WRONG), Body::None, 200, Keys(&["status"])).await;
 }
 
 #[tokio::test]
@@ -567,6 +585,7 @@ async fn unknown_routes_and_wrong_methods() {
     check(&app, "GET /lmsapi/cycle/getlist", a, Body::None, 405, Empty).await;
     check(&app, "DELETE /lmsapi/admin/import", None, Body::None, 405, Empty).await;
     check(&app, "POST /openapi.json", None, Body::None, 405, Empty).await;
+    check(&app, "POST /healthz", None, Body::None, 405, Empty).await;
 }
 
 /// The real server, on a socket, once.
@@ -575,7 +594,7 @@ async fn the_real_server_answers_over_tcp() {
     let dir = tempfile::tempdir().unwrap();
     let config = sync_http::ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
+        store: sync_store::StoreLocation::Directory(dir.path().to_path_buf()),
         tokens: vec![("a".into(), TOKEN_A.into())],
         ..sync_http::ServeConfig::default()
     };

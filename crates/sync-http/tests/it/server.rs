@@ -26,7 +26,7 @@ fn start(config: ServeConfig) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
+        store: sync_store::StoreLocation::Directory(dir.path().to_path_buf()),
         tokens: vec![("a".into(), TOKEN_A.into())],
         ..config
     };

@@ -1,6 +1,7 @@
 //! A store that cannot be written (a full disk, a read-only database): the sync is answered
 //! 503 `store_unavailable`, the previous set stays listed, and the next sync once the store
-//! can be written again succeeds. The failure is made on purpose by a store wrapping SQLite.
+//! can be written again succeeds; a store that cannot be reached: `GET /healthz` answers 503
+//! until it can. The failures are made on purpose by a store wrapping SQLite.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,39 +18,68 @@ use sync_store::{
 
 use crate::{contracts, error_code, send, TOKEN_A};
 
-/// SQLite, except that `apply_sync` fails as a full disk does while `full` is set, and
-/// refuses the next `stale` writes as stale (as if another process wrote each time).
-#[derive(Debug)]
+/// SQLite, except that `apply_sync` fails as a full disk does while `full` is set, `ping`
+/// fails as an unreachable database does while `down` is set, and the next `stale` writes
+/// are refused as stale (as if another process wrote each time).
+#[derive(Debug, Default)]
 struct FullDisk {
-    inner: SqliteStore,
+    inner: Option<SqliteStore>,
     full: Arc<AtomicBool>,
+    down: Arc<AtomicBool>,
     stale: Arc<AtomicUsize>,
 }
 
+impl FullDisk {
+    /// Over a store in `dir` with tenant `a`.
+    fn open(dir: &std::path::Path) -> Self {
+        let inner = SqliteStore::open(dir).unwrap();
+        inner
+            .tenant_with_token("a", &hash_token(TOKEN_A), false)
+            .unwrap();
+        FullDisk {
+            inner: Some(inner),
+            ..FullDisk::default()
+        }
+    }
+
+    fn inner(&self) -> &SqliteStore {
+        self.inner.as_ref().expect("opened")
+    }
+}
+
 impl Store for FullDisk {
+    fn ping(&self) -> Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            let source = std::io::Error::other("connection refused");
+            return Err(StoreError::Unavailable {
+                source: Box::new(source),
+            });
+        }
+        self.inner().ping()
+    }
     fn create_tenant(&self, name: &str, sandbox: bool) -> Result<Tenant> {
-        self.inner.create_tenant(name, sandbox)
+        self.inner().create_tenant(name, sandbox)
     }
     fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
-        self.inner.tenant_by_name(name)
+        self.inner().tenant_by_name(name)
     }
     fn add_token(&self, tenant: TenantId, token_hash: &str) -> Result<()> {
-        self.inner.add_token(tenant, token_hash)
+        self.inner().add_token(tenant, token_hash)
     }
     fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>> {
-        self.inner.tenant_by_token_hash(token_hash)
+        self.inner().tenant_by_token_hash(token_hash)
     }
     fn contracts_version(&self, tenant: TenantId) -> Result<i64> {
-        self.inner.contracts_version(tenant)
+        self.inner().contracts_version(tenant)
     }
     fn active_set(&self, tenant: TenantId) -> Result<Arc<ActiveSet>> {
-        self.inner.active_set(tenant)
+        self.inner().active_set(tenant)
     }
     fn cache_stats(&self) -> CacheStats {
-        self.inner.cache_stats()
+        self.inner().cache_stats()
     }
     fn archived_accounts(&self, tenant: TenantId) -> Result<Vec<KnownAccount>> {
-        self.inner.archived_accounts(tenant)
+        self.inner().archived_accounts(tenant)
     }
     fn apply_sync(&self, tenant: TenantId, write: &SyncWrite<'_, '_>) -> Result<()> {
         if self.full.load(Ordering::SeqCst) {
@@ -68,7 +98,7 @@ impl Store for FullDisk {
                 stored: write.based_on.unwrap_or(0) + 1,
             });
         }
-        self.inner.apply_sync(tenant, write)
+        self.inner().apply_sync(tenant, write)
     }
     fn page(
         &self,
@@ -77,19 +107,19 @@ impl Store for FullDisk {
         offset: usize,
         limit: usize,
     ) -> Result<Page> {
-        self.inner.page(tenant, listing, offset, limit)
+        self.inner().page(tenant, listing, offset, limit)
     }
     fn delete_all(&self, tenant: TenantId, run: Option<&RunWrite<'_>>) -> Result<()> {
-        self.inner.delete_all(tenant, run)
+        self.inner().delete_all(tenant, run)
     }
     fn session_models(&self, tenant: TenantId) -> Result<Vec<SessionModel>> {
-        self.inner.session_models(tenant)
+        self.inner().session_models(tenant)
     }
     fn set_session_models(&self, tenant: TenantId, models: &[SessionModel]) -> Result<()> {
-        self.inner.set_session_models(tenant, models)
+        self.inner().set_session_models(tenant, models)
     }
     fn group_is_active(&self, tenant: TenantId, group: &str) -> Result<bool> {
-        self.inner.group_is_active(tenant, group)
+        self.inner().group_is_active(tenant, group)
     }
     fn replace_events(
         &self,
@@ -98,13 +128,13 @@ impl Store for FullDisk {
         events: &[CalendarEvent],
         based_on: Option<i64>,
     ) -> Result<()> {
-        self.inner.replace_events(tenant, group, events, based_on)
+        self.inner().replace_events(tenant, group, events, based_on)
     }
     fn events(&self, tenant: TenantId, group: &str) -> Result<Vec<CalendarEvent>> {
-        self.inner.events(tenant, group)
+        self.inner().events(tenant, group)
     }
     fn apprentice_is_active(&self, tenant: TenantId, email: &str) -> Result<bool> {
-        self.inner.apprentice_is_active(tenant, email)
+        self.inner().apprentice_is_active(tenant, email)
     }
     fn replace_absences(
         &self,
@@ -113,23 +143,23 @@ impl Store for FullDisk {
         absences: &[Absence],
         based_on: Option<i64>,
     ) -> Result<()> {
-        self.inner
+        self.inner()
             .replace_absences(tenant, email, absences, based_on)
     }
     fn absences(&self, tenant: TenantId, email: &str) -> Result<Vec<Absence>> {
-        self.inner.absences(tenant, email)
+        self.inner().absences(tenant, email)
     }
     fn cycle_version(&self, tenant: TenantId) -> Result<i64> {
-        self.inner.cycle_version(tenant)
+        self.inner().cycle_version(tenant)
     }
     fn cycle_data(&self, tenant: TenantId) -> Result<CycleData> {
-        self.inner.cycle_data(tenant)
+        self.inner().cycle_data(tenant)
     }
     fn set_cycle_data(&self, tenant: TenantId, data: &CycleData) -> Result<()> {
-        self.inner.set_cycle_data(tenant, data)
+        self.inner().set_cycle_data(tenant, data)
     }
     fn cycle_slice(&self, tenant: TenantId, scope: &CycleScope) -> Result<CycleData> {
-        self.inner.cycle_slice(tenant, scope)
+        self.inner().cycle_slice(tenant, scope)
     }
     fn save_cycle_changes(
         &self,
@@ -138,23 +168,23 @@ impl Store for FullDisk {
         after: &CycleData,
         based_on: Option<i64>,
     ) -> Result<()> {
-        self.inner
+        self.inner()
             .save_cycle_changes(tenant, before, after, based_on)
     }
     fn record_run(&self, tenant: TenantId, run: &RunWrite<'_>) -> Result<()> {
-        self.inner.record_run(tenant, run)
+        self.inner().record_run(tenant, run)
     }
     fn runs(&self, tenant: TenantId, offset: usize, limit: usize) -> Result<RunPage> {
-        self.inner.runs(tenant, offset, limit)
+        self.inner().runs(tenant, offset, limit)
     }
     fn run(&self, tenant: TenantId, run_id: &str) -> Result<Option<Run>> {
-        self.inner.run(tenant, run_id)
+        self.inner().run(tenant, run_id)
     }
     fn run_problems(&self, tenant: TenantId, run_id: &str) -> Result<Option<String>> {
-        self.inner.run_problems(tenant, run_id)
+        self.inner().run_problems(tenant, run_id)
     }
     fn run_payload(&self, tenant: TenantId, run_id: &str) -> Result<Option<Vec<u8>>> {
-        self.inner.run_payload(tenant, run_id)
+        self.inner().run_payload(tenant, run_id)
     }
     fn run_changes(
         &self,
@@ -164,7 +194,7 @@ impl Store for FullDisk {
         offset: usize,
         limit: usize,
     ) -> Result<ChangePage> {
-        self.inner
+        self.inner()
             .run_changes(tenant, run_id, filter, offset, limit)
     }
     fn settle_run(
@@ -174,7 +204,7 @@ impl Store for FullDisk {
         outcome: RunOutcome,
         decided_at: i64,
     ) -> Result<bool> {
-        self.inner.settle_run(tenant, run_id, outcome, decided_at)
+        self.inner().settle_run(tenant, run_id, outcome, decided_at)
     }
     fn expire_runs(
         &self,
@@ -182,10 +212,11 @@ impl Store for FullDisk {
         received_before: i64,
         decided_at: i64,
     ) -> Result<usize> {
-        self.inner.expire_runs(tenant, received_before, decided_at)
+        self.inner()
+            .expire_runs(tenant, received_before, decided_at)
     }
     fn prune_runs(&self, received_before: i64) -> Result<usize> {
-        self.inner.prune_runs(received_before)
+        self.inner().prune_runs(received_before)
     }
     fn add_review_key(
         &self,
@@ -229,16 +260,8 @@ async fn listed(app: &axum::Router) -> Value {
 #[tokio::test]
 async fn a_sync_on_a_full_disk_is_503_and_the_next_one_succeeds() {
     let dir = tempfile::tempdir().unwrap();
-    let inner = SqliteStore::open(dir.path()).unwrap();
-    inner
-        .tenant_with_token("a", &hash_token(TOKEN_A), false)
-        .unwrap();
-    let full = Arc::new(AtomicBool::new(false));
-    let store = FullDisk {
-        inner,
-        full: full.clone(),
-        stale: Arc::default(),
-    };
+    let store = FullDisk::open(dir.path());
+    let full = store.full.clone();
     let app = sync_http::app(AppState::new(
         Arc::new(store) as Arc<dyn Store>,
         Settings::default(),
@@ -274,16 +297,8 @@ async fn a_sync_on_a_full_disk_is_503_and_the_next_one_succeeds() {
 #[tokio::test]
 async fn a_sync_stale_at_every_attempt_is_409_conflict() {
     let dir = tempfile::tempdir().unwrap();
-    let inner = SqliteStore::open(dir.path()).unwrap();
-    inner
-        .tenant_with_token("a", &hash_token(TOKEN_A), false)
-        .unwrap();
-    let stale = Arc::new(AtomicUsize::new(0));
-    let store = FullDisk {
-        inner,
-        full: Arc::default(),
-        stale: stale.clone(),
-    };
+    let store = FullDisk::open(dir.path());
+    let stale = store.stale.clone();
     let app = sync_http::app(AppState::new(
         Arc::new(store) as Arc<dyn Store>,
         Settings::default(),
@@ -306,4 +321,30 @@ async fn a_sync_stale_at_every_attempt_is_409_conflict() {
         "no more attempts than allowed"
     );
     assert_eq!(listed(&app).await, 30);
+}
+
+/// `GET /healthz` follows the store: 503 `store_unavailable` while it cannot be reached (a
+/// balancer takes the instance out), 200 again once it can; no token either way.
+#[tokio::test]
+async fn the_health_check_is_503_while_the_store_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FullDisk::open(dir.path());
+    let (down, full) = (store.down.clone(), store.full.clone());
+    let app = sync_http::app(AppState::new(
+        Arc::new(store) as Arc<dyn Store>,
+        Settings::default(),
+    ));
+    let health = || send(&app, axum::http::Method::GET, "/healthz", None, None);
+
+    let (status, answer) = health().await;
+    assert_eq!((status.as_u16(), &answer), (200, &json!({"status": "ok"})));
+    down.store(true, Ordering::SeqCst);
+    let (status, answer) = health().await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(error_code(&answer), "store_unavailable", "{answer}");
+    // Reachable again, but its disk full (writes fail, reads work): still in rotation.
+    down.store(false, Ordering::SeqCst);
+    full.store(true, Ordering::SeqCst);
+    let (status, answer) = health().await;
+    assert_eq!((status.as_u16(), &answer), (200, &json!({"status": "ok"})));
 }
