@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let server = sync_http::start(sync_http::ServeConfig {
         addr: "127.0.0.1:0".parse()?,
-        data_dir: dir.path().to_path_buf(),
+        store: sync_store::StoreLocation::Directory(dir.path().to_path_buf()),
         tokens: vec![("bench".into(), TOKEN.into())],
         ..Default::default()
     })

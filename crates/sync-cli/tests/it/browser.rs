@@ -18,7 +18,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use crate::report::{count, report};
-use crate::serve::Served;
+use crate::served::Served;
 use crate::{data, sync_cli};
 
 /// Chromium's flags that work in a container without a display, a sandbox or a network.

@@ -225,14 +225,14 @@ impl Store for FullDisk {
         key_hash: &str,
         expires_at: i64,
     ) -> Result<()> {
-        self.inner
+        self.inner()
             .add_review_key(tenant, run_id, key_hash, expires_at)
     }
     fn review_key(&self, key_hash: &str, now: i64) -> Result<Option<sync_store::ReviewKey>> {
-        self.inner.review_key(key_hash, now)
+        self.inner().review_key(key_hash, now)
     }
     fn prune_review_keys(&self, now: i64) -> Result<usize> {
-        self.inner.prune_review_keys(now)
+        self.inner().prune_review_keys(now)
     }
 }
 
