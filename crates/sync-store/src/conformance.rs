@@ -1,5 +1,5 @@
 //! The behaviour every backend owes the engine, tested once over [`Store`]: each backend's
-//! tests call each function (or [`run_all`]) with a [`NewDatabase`], which makes a new empty
+//! tests call each function with a [`NewDatabase`] (`conformance_tests!` makes one test each), which makes a new empty
 //! database and returns an [`Open`] that opens stores on it (SQLite: `tests/it/conformance.rs`,
 //! one temporary directory per database). A function panics, naming what differs, when the
 //! backend behaves otherwise.
@@ -23,26 +23,42 @@ pub type Open = Box<dyn Fn() -> Box<dyn Store>>;
 /// Makes a new, empty database and returns how to open stores on it.
 pub type NewDatabase<'a> = &'a dyn Fn() -> Open;
 
-/// Every behaviour of the suite, in turn.
-pub fn run_all(new_database: NewDatabase<'_>) {
-    tenants_and_tokens(new_database);
-    syncs_and_archives(new_database);
-    listings_and_paging(new_database);
-    session_models(new_database);
-    events(new_database);
-    absences(new_database);
-    cycle_data(new_database);
-    cycle_slices(new_database);
-    writes_of_another_store_are_seen(new_database);
-    stale_writes_are_refused(new_database);
-    a_restart_keeps_everything(new_database);
-    delete_all(new_database);
-    runs_are_recorded_and_listed(new_database);
-    held_runs_are_decided(new_database);
-    reverts_are_recorded(new_database);
-    runs_are_pruned(new_database);
-    review_keys_open_their_run_until_they_expire(new_database);
-    change_records_are_paged_across_chunks(new_database);
+/// One `#[test]` per behaviour of the suite, each calling `$check(behaviour)`, where `$check`
+/// is a backend's `fn(NewDatabase)` runner: a backend's tests write
+/// `sync_store::conformance_tests!(check);` and run every behaviour, a behaviour added to the
+/// suite included.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($check:path) => {
+        $crate::conformance_tests!(@each $check;
+            tenants_and_tokens,
+            syncs_and_archives,
+            listings_and_paging,
+            session_models,
+            events,
+            absences,
+            cycle_data,
+            cycle_slices,
+            writes_of_another_store_are_seen,
+            stale_writes_are_refused,
+            a_restart_keeps_everything,
+            delete_all,
+            runs_are_recorded_and_listed,
+            held_runs_are_decided,
+            reverts_are_recorded,
+            runs_are_pruned,
+            review_keys_open_their_run_until_they_expire,
+            change_records_are_paged_across_chunks,
+        );
+    };
+    (@each $check:path; $($behaviour:ident,)*) => {
+        $(
+            #[test]
+            fn $behaviour() {
+                $check($crate::conformance::$behaviour);
+            }
+        )*
+    };
 }
 
 /// A contract with the fields the suite looks at.
