@@ -406,6 +406,28 @@ pub fn page_of_chunks<'t>(
     }
 }
 
+/// A stored run value that does not read back (a corrupt store).
+pub(crate) fn corrupt(message: String) -> StoreError {
+    StoreError::Corrupt {
+        source: message.into(),
+    }
+}
+
+/// A write whose run is no longer in the state it was decided from (decided or reverted
+/// meanwhile, maybe by another process or instance): nothing is written.
+pub(crate) fn stale_run() -> StoreError {
+    StoreError::Stale {
+        what: "runs",
+        based_on: 0,
+        stored: 0,
+    }
+}
+
+/// A count as stored (a 64-bit integer column).
+pub(crate) fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

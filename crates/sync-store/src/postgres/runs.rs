@@ -10,30 +10,11 @@ use postgres::{GenericClient, Row, Transaction};
 use sync_core::Summary;
 
 use super::Db;
+use crate::runs::{corrupt, count, stale_run};
 use crate::{
     encode_change_chunk, page_of_chunks, ChangeKind, ChangePage, ChangeRecord, EncodedChunk,
-    Result, Run, RunKind, RunOutcome, RunPage, RunWrite, StoreError, TenantId, CHANGE_CHUNK,
+    Result, Run, RunKind, RunOutcome, RunPage, RunWrite, TenantId, CHANGE_CHUNK,
 };
-
-fn corrupt(message: String) -> StoreError {
-    StoreError::Corrupt {
-        source: message.into(),
-    }
-}
-
-/// A write whose run is no longer in the state it was decided from (decided or reverted
-/// meanwhile, maybe by another instance): nothing is written.
-fn stale_run() -> StoreError {
-    StoreError::Stale {
-        what: "runs",
-        based_on: 0,
-        stored: 0,
-    }
-}
-
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
 
 /// Inserts a new run's change records, in chunks (one statement for all of them); called in
 /// the write's transaction (the tenant's row locked) before its contracts are written, so that
