@@ -32,6 +32,7 @@
 mod active;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod cycle_rows;
 mod location;
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -406,13 +406,6 @@ pub fn page_of_chunks<'t>(
     }
 }
 
-/// A stored run value that does not read back (a corrupt store).
-pub(crate) fn corrupt(message: String) -> StoreError {
-    StoreError::Corrupt {
-        source: message.into(),
-    }
-}
-
 /// A write whose run is no longer in the state it was decided from (decided or reverted
 /// meanwhile, maybe by another process or instance): nothing is written.
 pub(crate) fn stale_run() -> StoreError {

@@ -5,13 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use postgres::{GenericClient, Row, Transaction};
-use serde_json::{Map, Value};
-use sync_cycle::{
-    normalize_id, Credit, CreditKind, CycleData, CycleScope, Member, MemberScope, StatusEntry,
-};
+use serde_json::Value;
+use sync_cycle::{normalize_id, Credit, CycleData, CycleScope, Member, MemberScope, StatusEntry};
 
 use super::Db;
-use crate::{Result, StoreError, TenantId};
+use crate::cycle_rows::{changed, corrupt, kind_from, kind_name, object};
+use crate::{Result, TenantId};
 
 /// Every table of the cycle data, each keyed by the tenant first.
 const DELETE_ALL: [&str; 8] = [
@@ -24,33 +23,6 @@ const DELETE_ALL: [&str; 8] = [
     "DELETE FROM cycle_credits WHERE tenant_id = $1",
     "DELETE FROM cycle_status_entries WHERE tenant_id = $1",
 ];
-
-fn corrupt(message: String) -> StoreError {
-    StoreError::Corrupt {
-        source: message.into(),
-    }
-}
-
-fn kind_name(kind: CreditKind) -> &'static str {
-    match kind {
-        CreditKind::Completed => "completed",
-        CreditKind::Exempted => "exempted",
-        CreditKind::Provider => "provider",
-    }
-}
-
-fn kind_from(name: &str) -> Result<CreditKind> {
-    match name {
-        "completed" => Ok(CreditKind::Completed),
-        "exempted" => Ok(CreditKind::Exempted),
-        "provider" => Ok(CreditKind::Provider),
-        other => Err(corrupt(format!("unknown credit kind {other:?}"))),
-    }
-}
-
-fn object(json: &str) -> Result<Map<String, Value>> {
-    Ok(serde_json::from_str(json)?)
-}
 
 fn position(at: usize) -> Result<i64> {
     i64::try_from(at).map_err(|e| corrupt(e.to_string()))
@@ -607,23 +579,6 @@ fn save_statuses(
         ],
     )?;
     Ok(())
-}
-
-/// The keys whose value differs between `before` and `after`, with the value in `after`
-/// (`None`: deleted).
-fn changed<'a, V: PartialEq>(
-    before: &'a BTreeMap<String, V>,
-    after: &'a BTreeMap<String, V>,
-) -> impl Iterator<Item = (&'a String, Option<&'a V>)> {
-    let written = after
-        .iter()
-        .filter(|(id, value)| before.get(*id) != Some(*value))
-        .map(|(id, value)| (id, Some(value)));
-    let deleted = before
-        .keys()
-        .filter(|id| !after.contains_key(*id))
-        .map(|id| (id, None));
-    written.chain(deleted)
 }
 
 /// Replaces the whole of a tenant's cycle data.

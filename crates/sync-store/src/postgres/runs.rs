@@ -10,7 +10,8 @@ use postgres::{GenericClient, Row, Transaction};
 use sync_core::Summary;
 
 use super::Db;
-use crate::runs::{corrupt, count, stale_run};
+use crate::cycle_rows::corrupt;
+use crate::runs::{count, stale_run};
 use crate::{
     encode_change_chunk, page_of_chunks, ChangeKind, ChangePage, ChangeRecord, EncodedChunk,
     Result, Run, RunKind, RunOutcome, RunPage, RunWrite, TenantId, CHANGE_CHUNK,

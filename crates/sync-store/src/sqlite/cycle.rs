@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde_json::{Map, Value};
-use sync_cycle::{
-    normalize_id, Credit, CreditKind, CycleData, CycleScope, Member, MemberScope, StatusEntry,
-};
+use sync_cycle::{normalize_id, Credit, CycleData, CycleScope, Member, MemberScope, StatusEntry};
 
-use crate::{Result, StoreError, TenantId};
+use crate::cycle_rows::{changed, corrupt, kind_from, kind_name, object};
+use crate::{Result, TenantId};
 
 /// Every table of the cycle data, each keyed by the tenant first.
 const TABLES: [&str; 8] = [
@@ -22,33 +21,6 @@ const TABLES: [&str; 8] = [
     "cycle_credits",
     "cycle_status_entries",
 ];
-
-fn corrupt(message: String) -> StoreError {
-    StoreError::Corrupt {
-        source: message.into(),
-    }
-}
-
-fn kind_name(kind: CreditKind) -> &'static str {
-    match kind {
-        CreditKind::Completed => "completed",
-        CreditKind::Exempted => "exempted",
-        CreditKind::Provider => "provider",
-    }
-}
-
-fn kind_from(name: &str) -> Result<CreditKind> {
-    match name {
-        "completed" => Ok(CreditKind::Completed),
-        "exempted" => Ok(CreditKind::Exempted),
-        "provider" => Ok(CreditKind::Provider),
-        other => Err(corrupt(format!("unknown credit kind {other:?}"))),
-    }
-}
-
-fn object(json: &str) -> Result<Map<String, Value>> {
-    Ok(serde_json::from_str(json)?)
-}
 
 /// The whole of a tenant's cycle data.
 pub(super) fn load_all(conn: &Connection, tenant: TenantId) -> Result<CycleData> {
@@ -431,23 +403,6 @@ pub(super) fn save_changes(
         }
     }
     Ok(())
-}
-
-/// The keys whose value differs between `before` and `after`, with the value in `after`
-/// (`None`: deleted).
-fn changed<'a, V: PartialEq>(
-    before: &'a BTreeMap<String, V>,
-    after: &'a BTreeMap<String, V>,
-) -> impl Iterator<Item = (&'a String, Option<&'a V>)> {
-    let written = after
-        .iter()
-        .filter(|(id, value)| before.get(*id) != Some(*value))
-        .map(|(id, value)| (id, Some(value)));
-    let deleted = before
-        .keys()
-        .filter(|id| !after.contains_key(*id))
-        .map(|id| (id, None));
-    written.chain(deleted)
 }
 
 fn insert_period(

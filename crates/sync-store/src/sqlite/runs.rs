@@ -7,7 +7,8 @@ use std::borrow::Cow;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sync_core::Summary;
 
-use crate::runs::{corrupt, count, stale_run};
+use crate::cycle_rows::corrupt;
+use crate::runs::{count, stale_run};
 use crate::{
     encode_change_chunks, page_of_chunks, ChangeKind, ChangePage, ChangeRecord, EncodedChunk,
     Result, Run, RunKind, RunOutcome, RunPage, RunWrite, TenantId, CHANGE_CHUNK,
